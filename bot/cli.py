@@ -1,0 +1,111 @@
+"""The ``incident-bot`` command: the only place that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import sys
+from typing import NoReturn
+
+import click
+from dotenv import dotenv_values
+from slack_bolt.error import BoltError
+
+from bot import logs, postmortem
+from bot.app import create_app, make_client
+from bot.deps import build_deps, system_clock
+from bot.settings import Settings, SettingsError, from_env
+from bot.store import Store
+
+log = logging.getLogger("bot")
+
+EXIT_BAD_SETTING = 2
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2: never a traceback."""
+    click.echo(f"incident-bot: {message}", err=True)
+    sys.exit(EXIT_BAD_SETTING)
+
+
+def read_environment() -> dict[str, str]:
+    """The process environment over ``.env`` in the working directory."""
+    from_file = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    return {**from_file, **os.environ}
+
+
+@click.group()
+@click.version_option(package_name="incident-bot")
+def main() -> None:
+    """incident-bot: a Slack bot that writes the post-mortem while the incident is burning."""
+
+
+@main.command()
+@click.option("--http", "http_mode", is_flag=True, help="Serve HTTP at POST /slack/events.")
+@click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default $PORT or 3000).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP address to bind.")
+def run(http_mode: bool, port: int | None, host: str) -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, or HTTP with --http."""
+    try:
+        settings = from_env(read_environment(), http=http_mode, port=port)
+    except SettingsError as exc:
+        fail(str(exc))
+    logs.configure(
+        settings.log_level,
+        secrets=(settings.bot_token, settings.app_token or "", settings.signing_secret or ""),
+    )
+    store = open_store(settings)
+    templates = postmortem.make_environment(settings.templates_dir)
+    try:
+        postmortem.render(templates, postmortem.sample_context(system_clock()))
+    except postmortem.TemplateProblem as exc:
+        fail(str(exc))
+    deps = build_deps(store=store, templates=templates)
+    client = make_client(settings.bot_token, settings.api_url)
+    try:
+        app = create_app(
+            deps, client=client, signing_secret=settings.signing_secret if http_mode else None
+        )
+    except BoltError as exc:
+        fail(
+            f"Slack rejected SLACK_BOT_TOKEN or could not be reached ({exc}): check the token "
+            "and SLACK_API_URL."
+        )
+    if http_mode:
+        serve_http(app, store, settings, host)
+    else:
+        serve_socket_mode(app, settings)
+
+
+def open_store(settings: Settings) -> Store:
+    store = Store(settings.db_path)
+    try:
+        applied = store.migrate()
+    except sqlite3.Error as exc:
+        fail(f"DB_PATH {settings.db_path!r} cannot be opened as a database ({exc}).")
+    if applied:
+        log.info("Database %s migrated: %s", settings.db_path, ", ".join(applied))
+    return store
+
+
+def serve_http(app: object, store: Store, settings: Settings, host: str) -> None:
+    from bot.server import make_wsgi_app, serve
+
+    log.info("incident-bot listening on http://%s:%d/slack/events", host, settings.port)
+    try:
+        serve(make_wsgi_app(app, store), host=host, port=settings.port)  # type: ignore[arg-type]
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{settings.port} ({exc.strerror}): set PORT or --port.")
+
+
+def serve_socket_mode(app: object, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.app_token is not None
+    log.info("incident-bot connecting to Slack in Socket Mode")
+    SocketModeHandler(app, settings.app_token).start()  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Pure incident rules: the records, the event kinds, IDs, milestones and metrics.
+
+Nothing here does I/O or reads the clock: callers pass ``now`` in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+DEFAULT_SEVERITY = "SEV3"
+
+STATUSES = ("investigating", "identified", "mitigated", "monitoring", "resolved")
+
+# The template's three timeline tables, in order.
+DETECTION = "Detection and Response"
+INVESTIGATION = "Investigation and Escalation"
+RESOLUTION = "Resolution and Recovery"
+TIMELINE_SECTIONS = (DETECTION, INVESTIGATION, RESOLUTION)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of timeline event: its name, the label the draft shows and its table."""
+
+    name: str
+    label: str
+    section: str
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("trigger", "Initial trigger", DETECTION),
+        Kind("detected", "Detection", DETECTION),
+        Kind("acknowledged", "Acknowledged", DETECTION),
+        Kind("assessed", "Initial assessment", DETECTION),
+        Kind("declared", "Incident declared", DETECTION),
+        Kind("mitigated", "Mitigation", DETECTION),
+        Kind("hypothesis", "Root cause hypothesis", INVESTIGATION),
+        Kind("escalated", "Escalation", INVESTIGATION),
+        Kind("finding", "Additional findings", INVESTIGATION),
+        Kind("note", "Note", INVESTIGATION),
+        Kind("pin", "Pinned message", INVESTIGATION),
+        Kind("fixed", "Solution implemented", RESOLUTION),
+        Kind("monitoring", "Monitoring", RESOLUTION),
+        Kind("resolved", "Incident resolved", RESOLUTION),
+        Kind("communicated", "Communication", RESOLUTION),
+    )
+}
+
+# Kinds a responder may type as the first word of /timeline ("note" and "pin" are implied).
+TYPED_KINDS = tuple(k for k in KINDS if k not in ("note", "pin"))
+
+KIND_ALIASES: dict[str, str] = {
+    **{k: k for k in TYPED_KINDS},
+    "triggered": "trigger",
+    "alert": "trigger",
+    "alerted": "trigger",
+    "fired": "trigger",
+    "detect": "detected",
+    "detection": "detected",
+    "ack": "acknowledged",
+    "acked": "acknowledged",
+    "acknowledge": "acknowledged",
+    "assess": "assessed",
+    "assessment": "assessed",
+    "declare": "declared",
+    "mitigate": "mitigated",
+    "mitigation": "mitigated",
+    "hypo": "hypothesis",
+    "theory": "hypothesis",
+    "escalate": "escalated",
+    "escalation": "escalated",
+    "paged": "escalated",
+    "found": "finding",
+    "findings": "finding",
+    "fix": "fixed",
+    "monitor": "monitoring",
+    "resolve": "resolved",
+    "resolution": "resolved",
+    "comms": "communicated",
+    "communication": "communicated",
+    "note": "note",
+}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident as stored: times are aware UTC datetimes."""
+
+    id: str
+    title: str
+    severity: str
+    status: str
+    commander_id: str
+    started_at: datetime
+    channel_id: str | None = None
+    channel_name: str | None = None
+    intro_ts: str | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != "resolved"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened, at a UTC time, by an actor."""
+
+    id: int
+    incident_id: str
+    at: datetime
+    kind: str
+    text: str
+    actor_id: str | None
+    actor_name: str | None
+    source: str  # "command", "pin" or "file"
+    permalink: str | None = None
+
+    @property
+    def kind_info(self) -> Kind:
+        return KINDS.get(self.kind, KINDS["note"])
+
+
+def incident_id_base(started_at: datetime) -> str:
+    """``INCIDENT-YYYYMMDD-HHMM`` for a start time, in UTC as the template asks."""
+    return "INCIDENT-" + started_at.astimezone(UTC).strftime("%Y%m%d-%H%M")
+
+
+def allocate_incident_id(base: str, taken: set[str] | frozenset[str]) -> str:
+    """The base ID, or the base with ``-2``, ``-3``… when started in the same minute."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def channel_name_for(incident_id: str, attempt: int = 1) -> str:
+    """The Slack channel name for an incident; ``attempt`` > 1 adds a suffix after name_taken."""
+    name = incident_id.lower()
+    return name if attempt <= 1 else f"{name}-{attempt}"
+
+
+INCIDENT_CHANNEL_PREFIX = "incident-"
+
+
+def is_incident_channel_name(name: str | None) -> bool:
+    return bool(name) and name.startswith(INCIDENT_CHANNEL_PREFIX)
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """The first moment of each milestone kind, or None where nothing says so yet."""
+
+    started: datetime
+    detected: datetime | None
+    acknowledged: datetime | None
+    mitigated: datetime | None
+    resolved: datetime | None
+
+
+def first_of_kind(entries: list[TimelineEntry], kind: str) -> datetime | None:
+    times = [e.at for e in entries if e.kind == kind]
+    return min(times) if times else None
+
+
+def milestones(incident: Incident, entries: list[TimelineEntry]) -> Milestones:
+    """Milestones from the first entry of each kind; ``started`` falls back to the incident."""
+    trigger = first_of_kind(entries, "trigger")
+    resolved = first_of_kind(entries, "resolved") or incident.resolved_at
+    return Milestones(
+        started=trigger or incident.started_at,
+        detected=first_of_kind(entries, "detected"),
+        acknowledged=first_of_kind(entries, "acknowledged"),
+        mitigated=first_of_kind(entries, "mitigated"),
+        resolved=resolved,
+    )
+
+
+@dataclass(frozen=True)
+class ResponseMetrics:
+    """The template's Response Time Metrics; None where a milestone is missing."""
+
+    time_to_detect: timedelta | None
+    time_to_acknowledge: timedelta | None
+    time_to_mitigate: timedelta | None
+    time_to_resolve: timedelta | None
+
+
+def _between(start: datetime | None, end: datetime | None) -> timedelta | None:
+    if start is None or end is None:
+        return None
+    return end - start
+
+
+def response_metrics(m: Milestones) -> ResponseMetrics:
+    """Detect = detected − started, Acknowledge = acknowledged − detected, and so on."""
+    return ResponseMetrics(
+        time_to_detect=_between(m.started, m.detected),
+        time_to_acknowledge=_between(m.detected, m.acknowledged),
+        time_to_mitigate=_between(m.acknowledged, m.mitigated),
+        time_to_resolve=_between(m.started, m.resolved),
+    )
+
+
+def format_duration(delta: timedelta) -> str:
+    """``X hours Y minutes`` (rounded down to the minute), as the template writes durations."""
+    total_minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(total_minutes, 60)
+    h = "hour" if hours == 1 else "hours"
+    m = "minute" if minutes == 1 else "minutes"
+    return f"{hours} {h} {minutes} {m}"
+
+
+def normalize_severity(word: str) -> str | None:
+    """``sev2``, ``SEV-2`` or ``Sev2`` → ``SEV2``; None if it is not a severity."""
+    match = re.fullmatch(r"sev-?([1-4])", word.strip().lower())
+    return f"SEV{match.group(1)}" if match else None
+
+
+def status_label(status: str) -> str:
+    return status.capitalize()

@@ -1,0 +1,16 @@
+"""Every Slack listener, registered explicitly: one module per kind of request."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, incident, pins, postmortem, timeline
+
+
+def register(app: App) -> None:
+    """Attach all listeners to ``app``."""
+    incident.register(app)
+    timeline.register(app)
+    postmortem.register(app)
+    actions.register(app)
+    pins.register(app)

@@ -1,0 +1,56 @@
+"""Pinned messages and files in an incident channel become timeline entries."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.parsing import pinned_item
+
+log = logging.getLogger(__name__)
+
+
+def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Store the pin before Bolt acks the event, so an acknowledged pin is never lost."""
+    channel_id = str(event.get("channel_id") or event.get("item", {}).get("channel") or "")
+    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    item = pinned_item(channel_id, event.get("item") or {})
+    if incident is None or item is None:
+        return
+    if item.message_ts is not None and item.message_ts == incident.intro_ts:
+        return  # the bot's own intro is not part of what happened
+    deps.store.record_pin(
+        event_id=body.get("event_id"),
+        event_ts=str(event.get("event_ts") or ""),
+        incident_id=incident.id,
+        source_key=item.source_key,
+        at=item.at,
+        text=item.text,
+        actor_id=item.actor_id,
+        actor_name=item.actor_name,
+        source=item.source,
+        permalink=item.permalink,
+        now=deps.clock(),
+    )
+
+
+def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Unpinning removes the entry that the pin made."""
+    channel_id = str(event.get("channel_id") or event.get("item", {}).get("channel") or "")
+    item = pinned_item(channel_id, event.get("item") or {})
+    if item is None:
+        return
+    deps.store.remove_pin(
+        event_id=body.get("event_id"),
+        event_ts=str(event.get("event_ts") or ""),
+        source_key=item.source_key,
+        now=deps.clock(),
+    )
+
+
+def register(app: App) -> None:
+    app.event("pin_added")(handle_pin_added)
+    app.event("pin_removed")(handle_pin_removed)

@@ -1,0 +1,80 @@
+"""`/postmortem draft`: render everything known so far and upload it to the channel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import blocks, postmortem, slackio
+from bot.deps import Deps
+from bot.domain import Incident
+from bot.parsing import (
+    POSTMORTEM_SUBCOMMANDS,
+    POSTMORTEM_USAGE,
+    mentioned_user_ids,
+    split_subcommand,
+    unknown_subcommand,
+)
+
+log = logging.getLogger(__name__)
+
+
+def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    subcommand, _ = split_subcommand(command.get("text", ""), POSTMORTEM_SUBCOMMANDS)
+    if subcommand == "help":
+        ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
+        return
+    if subcommand != "draft":
+        usage = POSTMORTEM_USAGE
+        ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
+        return
+    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    if incident is None:
+        ack(text=blocks.not_incident_channel_text("/postmortem draft"))
+        return
+    context["draft_incident"] = incident
+    ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")
+
+
+def upload_draft(
+    command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """After the ack: build, render and upload the draft as it is now."""
+    incident: Incident | None = context.get("draft_incident")
+    if incident is None:
+        return
+    entries = deps.store.entries(incident_id=incident.id)
+    user_ids = {incident.commander_id, command["user_id"]}
+    for entry in entries:
+        user_ids.add(entry.actor_id)
+        user_ids.update(mentioned_user_ids(entry.text))
+    user_ids.update(mentioned_user_ids(incident.title))
+    context_ = postmortem.build_context(
+        incident=incident,
+        entries=entries,
+        names=deps.users.names(client, user_ids),
+        now=deps.clock(),
+        requested_by=command["user_id"],
+    )
+    try:
+        markdown = postmortem.render(deps.templates, context_)
+    except postmortem.TemplateProblem as problem:
+        log.error("Rendering the draft of %s failed: %s", incident.id, problem)
+        client.chat_postEphemeral(
+            channel=command["channel_id"], user=command["user_id"], text=str(problem)
+        )
+        return
+    slackio.upload_markdown(
+        client,
+        channel_id=command["channel_id"],
+        filename=postmortem.draft_filename(incident.id),
+        content=markdown,
+        comment=postmortem.summary_line(context_),
+    )
+
+
+def register(app: App) -> None:
+    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft])

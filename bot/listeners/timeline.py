@@ -1,0 +1,67 @@
+"""`/timeline`: record what happened and when, or list the timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.deps import Deps
+from bot.domain import TimelineEntry
+from bot.parsing import UsageError, needs_user_timezone, parse_timeline
+
+
+def handle_timeline(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Store the entry before the ack, so that an acknowledged entry is never lost."""
+    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    if incident is None:
+        ack(text=blocks.not_incident_channel_text("/timeline"))
+        return
+    text = command.get("text", "")
+    if not text.strip():
+        ack(text=blocks.timeline_listing(incident, deps.store.entries(incident_id=incident.id)))
+        return
+    user_id = command["user_id"]
+    zone = deps.users.get(client, user_id).zone if needs_user_timezone(text) else UTC
+    try:
+        parsed = parse_timeline(text, now=deps.clock(), tz=zone)
+    except UsageError as exc:
+        ack(text=str(exc))
+        return
+    trigger_id = command.get("trigger_id")
+    entry, created = deps.store.add_entry(
+        incident_id=incident.id,
+        at=parsed.at,
+        kind=parsed.kind,
+        text=parsed.text,
+        actor_id=user_id,
+        actor_name=command.get("user_name"),
+        source="command",
+        now=deps.clock(),
+        source_key=f"cmd:{trigger_id}" if trigger_id else None,
+    )
+    if created:
+        context["recorded_entry"] = entry
+    ack()
+
+
+def post_reply(
+    command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """After the ack: show the team the entry as recorded, in UTC and the author's zone."""
+    entry: TimelineEntry | None = context.get("recorded_entry")
+    if entry is None:
+        return
+    tz_name = deps.users.get(client, command["user_id"]).tz
+    client.chat_postMessage(
+        channel=command["channel_id"], text=blocks.entry_recorded_text(entry, tz_name)
+    )
+
+
+def register(app: App) -> None:
+    app.command("/timeline")(ack=handle_timeline, lazy=[post_reply])

@@ -1,0 +1,79 @@
+"""Numbered schema migrations, applied in order at start-up (sqlite-utils ``Migrations``).
+
+Never edit a migration that has shipped: add the next number instead.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("incident_bot")
+
+
+@migrations(name="0001_core_loop")
+def m0001_core_loop(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            commander_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            resolved_at TEXT,
+            channel_id TEXT,
+            channel_name TEXT,
+            intro_ts TEXT,
+            request_key TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX incidents_by_channel ON incidents (channel_id, created_at)")
+    db.execute(
+        """
+        CREATE TABLE timeline_entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            actor_id TEXT,
+            actor_name TEXT,
+            source TEXT NOT NULL,
+            source_key TEXT UNIQUE,
+            source_event_ts TEXT,
+            permalink TEXT,
+            removed_at TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX timeline_by_incident ON timeline_entries (incident_id, at)")
+    db.execute(
+        """
+        CREATE TABLE processed_events (
+            event_id TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE slack_users (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            tz TEXT,
+            fetched_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

@@ -1,0 +1,62 @@
+"""HTTP mode: Slack at ``POST /slack/events``, health at ``GET /healthz``, served by waitress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.store import Store
+
+SLACK_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+# Slack's payloads are small; anything near this is not from Slack.
+MAX_BODY_BYTES = 1024 * 1024
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _plain(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def make_wsgi_app(app: App, store: Store) -> WsgiApp:
+    """Route Slack's requests to Bolt and answer health checks from the database."""
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH:
+            if store.ping():
+                return _plain(start_response, "200 OK", {"ok": True})
+            return _plain(start_response, "503 Service Unavailable", {"ok": False})
+        if path == SLACK_PATH:
+            if method != "POST":
+                return _plain(start_response, "405 Method Not Allowed", {"error": "use POST"})
+            return slack(environ, start_response)
+        return _plain(start_response, "404 Not Found", {"error": "not found"})
+
+    return wsgi
+
+
+def serve(wsgi: WsgiApp, *, host: str, port: int, threads: int = 8) -> None:
+    """Serve with waitress, a production WSGI server, until interrupted."""
+    import waitress
+
+    waitress.serve(
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_BODY_BYTES,
+        ident="incident-bot",
+        clear_untrusted_proxy_headers=True,
+    )

@@ -1,0 +1,127 @@
+"""Settings from the environment, validated into a frozen dataclass.
+
+``from_env`` takes a mapping (never ``os.environ`` itself) so that tests pass plain dicts.
+A bad setting raises ``SettingsError`` whose message names the variable and what to do; no
+message ever contains a token's value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_DB_PATH = "./incidents.db"
+DEFAULT_PORT = 3000
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(ValueError):
+    """A missing or invalid setting; ``str(error)`` is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str = SLACK_DEFAULT_API_URL
+    db_path: str = DEFAULT_DB_PATH
+    templates_dir: str | None = None
+    log_level: str = "INFO"
+    port: int = DEFAULT_PORT
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = None) -> Settings:
+    """Validate the settings for ``incident-bot run`` (``http`` for HTTP mode)."""
+    bot_token = _optional(env, "SLACK_BOT_TOKEN")
+    if bot_token is None:
+        raise SettingsError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's "
+            "OAuth & Permissions page into .env."
+        )
+    if not bot_token.startswith("xoxb-"):
+        raise SettingsError(
+            "SLACK_BOT_TOKEN does not look like a bot token: it must start with xoxb- "
+            "(OAuth & Permissions → Bot User OAuth Token)."
+        )
+
+    app_token = _optional(env, "SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError(
+            "SLACK_APP_TOKEN does not look like an app-level token: it must start with xapp- "
+            "(Basic Information → App-Level Tokens, scope connections:write)."
+        )
+    signing_secret = _optional(env, "SLACK_SIGNING_SECRET")
+    if http and signing_secret is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests; copy it "
+            "from your app's Basic Information page into .env."
+        )
+    if not http and app_token is None:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is not set: set it (xapp-…) for Socket Mode, or run "
+            "`incident-bot run --http` with SLACK_SIGNING_SECRET."
+        )
+
+    api_url = _optional(env, "SLACK_API_URL") or SLACK_DEFAULT_API_URL
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/; "
+            "leave it unset to use Slack's own."
+        )
+    if not api_url.endswith("/"):
+        api_url += "/"  # WebClient joins method names with urljoin
+
+    log_level = (_optional(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in logging.getLevelNamesMapping():
+        raise SettingsError(
+            f"LOG_LEVEL {log_level!r} is not a logging level: use DEBUG, INFO, WARNING or ERROR."
+        )
+
+    templates_dir = _optional(env, "TEMPLATES_DIR")
+    if templates_dir is not None and not (Path(templates_dir) / "postmortem.md.j2").is_file():
+        raise SettingsError(
+            f"TEMPLATES_DIR {templates_dir!r} has no postmortem.md.j2: point it at a folder "
+            "holding that file, or unset it to use the built-in template."
+        )
+
+    db_path = _optional(env, "DB_PATH") or DEFAULT_DB_PATH
+    db_parent = Path(db_path).expanduser().resolve().parent
+    if not db_parent.is_dir():
+        raise SettingsError(
+            f"DB_PATH {db_path!r} is in a folder that does not exist: create {db_parent} "
+            "or choose another path."
+        )
+
+    if port is None:
+        raw_port = _optional(env, "PORT")
+        if raw_port is None:
+            port = DEFAULT_PORT
+        elif raw_port.isdigit() and 0 < int(raw_port) < 65536:
+            port = int(raw_port)
+        else:
+            raise SettingsError(f"PORT {raw_port!r} is not a port number: use 1 to 65535.")
+
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        db_path=str(Path(db_path).expanduser()),
+        templates_dir=templates_dir,
+        log_level=log_level,
+        port=port,
+    )

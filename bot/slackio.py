@@ -1,0 +1,82 @@
+"""Sequences of Slack Web API calls, each with its real fallback (name_taken, already_in_channel).
+
+These are the only functions besides listeners that talk to Slack; they take the client as an
+argument and return plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.domain import Incident, channel_name_for
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 20
+
+
+def slack_error(exc: SlackApiError) -> str:
+    """The ``error`` code of a failed call, e.g. ``name_taken``."""
+    return str(exc.response.get("error", "unknown_error"))
+
+
+def create_incident_channel(client: WebClient, incident: Incident) -> tuple[str, str]:
+    """Create the public channel for an incident, adding a suffix on name_taken."""
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = channel_name_for(incident.id, attempt)
+        try:
+            channel = client.conversations_create(name=name, is_private=False)["channel"]
+        except SlackApiError as exc:
+            if slack_error(exc) == "name_taken":
+                continue
+            raise
+        return channel["id"], channel.get("name", name)
+    raise RuntimeError(f"no free channel name for {incident.id} after {MAX_NAME_ATTEMPTS} tries")
+
+
+def join_channel(client: WebClient, channel_id: str) -> None:
+    """Join a public channel (a no-op when already a member)."""
+    client.conversations_join(channel=channel_id)
+
+
+def invite(client: WebClient, channel_id: str, user_id: str) -> None:
+    """Invite a user; being there already is fine."""
+    try:
+        client.conversations_invite(channel=channel_id, users=user_id)
+    except SlackApiError as exc:
+        if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
+            raise
+
+
+def announce(client: WebClient, incident: Incident, channel_id: str) -> str:
+    """Set the topic, post the intro and pin it; return the intro's ``ts``."""
+    client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
+    posted = client.chat_postMessage(
+        channel=channel_id,
+        text=blocks.intro_text(incident),
+        blocks=blocks.intro_blocks(incident),
+    )
+    ts = str(posted["ts"])
+    try:
+        client.pins_add(channel=channel_id, timestamp=ts)
+    except SlackApiError as exc:
+        if slack_error(exc) != "already_pinned":
+            raise
+    return ts
+
+
+def upload_markdown(
+    client: WebClient, *, channel_id: str, filename: str, content: str, comment: str
+) -> None:
+    """Upload a Markdown file with ``files_upload_v2`` (``files.upload`` is retired)."""
+    client.files_upload_v2(
+        channel=channel_id,
+        content=content,
+        filename=filename,
+        title=filename,
+        initial_comment=comment,
+    )
