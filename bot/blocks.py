@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import Incident, TimelineEntry, status_label
+from bot.actions import ADD_USAGE, DATE_FORMS
+from bot.domain import (
+    ActionItem,
+    Incident,
+    TimelineEntry,
+    item_status_label,
+    items_for_listing,
+    status_label,
+)
 from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE
 
 TOPIC_LIMIT = 250
@@ -118,6 +127,11 @@ def help_text() -> str:
             "• `/timeline` with no text: show the timeline.",
             "• Pin a message in an incident channel: it joins the timeline; unpin to remove it.",
             f"• {POSTMORTEM_USAGE}: post the post-mortem filled in with everything known so far.",
+            f"• {ADD_USAGE}: add a corrective action (DATE: {DATE_FORMS}); "
+            "`/action` alone opens a form.",
+            "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "
+            "`/action done|reopen ID` · `/action drop ID [reason]` · `/action assign ID @user` · "
+            "`/action due ID DATE`.",
             "• `/incident help`: this list.",
         ]
     )
@@ -135,3 +149,176 @@ def already_active_text(incident: Incident) -> str:
         f"This channel already has an active incident, {incident.id} ({incident.title}): "
         f"record events with {TIMELINE_USAGE}, or run {START_USAGE} in another channel."
     )
+
+
+# --- action items and nudges --------------------------------------------------------------
+
+NUDGE_DONE = "nudge_mark_done"
+NUDGE_SNOOZE_DAY = "nudge_snooze_day"
+NUDGE_SNOOZE_WEEK = "nudge_snooze_week"
+NUDGE_ACTIONS = (NUDGE_DONE, NUDGE_SNOOZE_DAY, NUDGE_SNOOZE_WEEK)
+ADD_MODAL = "action_add_modal"
+
+
+def item_line(item: ActionItem, now: datetime) -> str:
+    """One item in a listing: id, status, due date, owner, text."""
+    verify = f" · verify: {item.verification}" if item.verification else ""
+    return (
+        f"• *{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"({item.horizon}) · <@{item.owner_id}> · {item.text}{verify}"
+    )
+
+
+def item_listing(title: str, items: list[ActionItem], now: datetime, empty: str) -> str:
+    if not items:
+        return empty
+    return "\n".join([title, *(item_line(i, now) for i in items_for_listing(items, now))])
+
+
+def item_added_text(item: ActionItem, incident: Incident, warning: str | None) -> str:
+    verify = f"\nVerify: {item.verification}" if item.verification else ""
+    note = f"\n⚠️ {warning}" if warning else ""
+    return (
+        f"📌 *{item.short_id}* added to {incident.id}: {item.text}\n"
+        f"Owner <@{item.owner_id}> · due {item.due_date} · {item.horizon}{verify}{note}"
+    )
+
+
+def _channel_link(incident: Incident) -> str:
+    return f"<#{incident.channel_id}>" if incident.channel_id else incident.id
+
+
+def nudge_text(item: ActionItem, incident: Incident, now: datetime) -> str:
+    days = item.days_overdue(now)
+    return (
+        f"⏰ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue: {item.text} "
+        f"({incident.id}, due {item.due_date})"
+    )
+
+
+def nudge_blocks(item: ActionItem, incident: Incident, now: datetime) -> list[dict[str, Any]]:
+    """The overdue DM: the item, its incident, due date, days overdue, channel and buttons."""
+    days = item.days_overdue(now)
+    value = str(item.id)
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"⏰ *{item.short_id} is {days} day{'s' if days != 1 else ''} overdue*\n"
+                    f"{item.text}"
+                ),
+            },
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Incident*\n{incident.id}: {incident.title}"},
+                {"type": "mrkdwn", "text": f"*Due*\n{item.due_date}"},
+                {"type": "mrkdwn", "text": f"*Channel*\n{_channel_link(incident)}"},
+                {"type": "mrkdwn", "text": f"*Verify*\n{item.verification or '—'}"},
+            ],
+        },
+        {
+            "type": "actions",
+            "block_id": f"nudge:{item.id}",
+            "elements": [
+                _button("Mark done", NUDGE_DONE, value, style="primary"),
+                _button("Snooze 1 day", NUDGE_SNOOZE_DAY, value),
+                _button("Snooze 1 week", NUDGE_SNOOZE_WEEK, value),
+            ],
+        },
+    ]
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]:
+    """The DM after a click: the item and what happened, without buttons."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{item.short_id}*: {item.text}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": message}]},
+    ]
+
+
+def escalation_text(item: ActionItem, incident: Incident, number: int, now: datetime) -> str:
+    days = item.days_overdue(now)
+    return (
+        f"⚠️ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue after {number} "
+        f"reminders: {item.text}. Owner <@{item.owner_id}>, commander <@{incident.commander_id}>: "
+        f"please update it with `/action done {item.short_id}`, `/action due {item.short_id} DATE` "
+        f"or `/action drop {item.short_id} reason`."
+    )
+
+
+def add_item_modal(*, channel_id: str, user_id: str) -> dict[str, Any]:
+    """The `/action` modal: text, owner, horizon, due date, verification."""
+    horizons = [
+        {"text": {"type": "plain_text", "text": label}, "value": value}
+        for value, label in (
+            ("immediate", "Immediate (1 week)"),
+            ("medium-term", "Medium-term (1 month)"),
+            ("long-term", "Long-term (1 quarter)"),
+        )
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ADD_MODAL,
+        "private_metadata": channel_id,
+        "title": {"type": "plain_text", "text": "New action item"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _input("text", "What needs doing", {"type": "plain_text_input", "action_id": "value"}),
+            _input(
+                "owner",
+                "Owner",
+                {"type": "users_select", "action_id": "value", "initial_user": user_id},
+            ),
+            _input(
+                "horizon",
+                "Horizon",
+                {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": horizons,
+                    "initial_option": horizons[0],
+                },
+            ),
+            _input(
+                "due",
+                "Due date (default: the horizon's deadline)",
+                {"type": "datepicker", "action_id": "value"},
+                optional=True,
+            ),
+            _input(
+                "verification",
+                "How to verify it is done",
+                {"type": "plain_text_input", "action_id": "value", "multiline": True},
+                optional=True,
+            ),
+        ],
+    }
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], optional: bool = False
+) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+        "optional": optional,
+    }

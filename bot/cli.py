@@ -6,15 +6,18 @@ import logging
 import os
 import sqlite3
 import sys
+from datetime import timedelta
 from typing import NoReturn
 
 import click
 from dotenv import dotenv_values
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 
-from bot import logs, postmortem
+from bot import logs, nudges, postmortem
 from bot.app import create_app, make_client
-from bot.deps import build_deps, system_clock
+from bot.deps import Deps, build_deps, system_clock
+from bot.nudges import NudgePolicy
 from bot.settings import Settings, SettingsError, from_env
 from bot.store import Store
 
@@ -72,10 +75,33 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached ({exc}): check the token "
             "and SLACK_API_URL."
         )
+    start_nudges(deps, client, settings)
     if http_mode:
         serve_http(app, store, settings, host)
     else:
         serve_socket_mode(app, settings)
+
+
+def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
+    """Scan for overdue action items every NUDGE_INTERVAL_SECONDS, in the background."""
+    policy = NudgePolicy(
+        repeat=timedelta(hours=settings.nudge_repeat_hours),
+        escalate_after=settings.nudge_escalate_after,
+        anytime=settings.nudge_anytime,
+    )
+
+    def scan_now() -> None:
+        try:
+            report = nudges.scan(
+                store=deps.store, client=client, users=deps.users, policy=policy, now=deps.clock()
+            )
+        except Exception:  # the scheduler thread must survive a bad scan; the next one retries
+            log.exception("Nudge scan failed")
+            return
+        if report.sent or report.failed or report.recovered:
+            log.info("Nudge scan: %s", report)
+
+    nudges.start_scheduler(scan_now, interval_seconds=settings.nudge_interval_seconds)
 
 
 def open_store(settings: Settings) -> Store:

@@ -226,3 +226,79 @@ def normalize_severity(word: str) -> str | None:
 
 def status_label(status: str) -> str:
     return status.capitalize()
+
+
+# --- action items -----------------------------------------------------------------------
+
+# The template's three Corrective Actions tables, and each one's deadline from the start.
+HORIZONS = ("immediate", "medium-term", "long-term")
+HORIZON_DEADLINES = {
+    "immediate": {"weeks": 1},
+    "medium-term": {"months": 1},
+    "long-term": {"months": 3},
+}
+HORIZON_ALIASES = {
+    "immediate": "immediate",
+    "now": "immediate",
+    "short-term": "immediate",
+    "medium-term": "medium-term",
+    "medium": "medium-term",
+    "mid-term": "medium-term",
+    "long-term": "long-term",
+    "long": "long-term",
+}
+ITEM_STATUSES = ("open", "done", "dropped")
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A corrective action: ``due_date`` is the owner's local date; ``due_at`` the UTC moment
+    it becomes overdue (the start of the next day in the owner's timezone)."""
+
+    id: int
+    incident_id: str
+    text: str
+    owner_id: str
+    horizon: str
+    due_date: str
+    due_at: datetime
+    verification: str | None
+    status: str
+    drop_reason: str | None = None
+    next_nudge_at: datetime | None = None
+    nudge_count: int = 0
+    escalated: bool = False
+
+    @property
+    def short_id(self) -> str:
+        return f"AI-{self.id}"
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == "open" and now >= self.due_at
+
+    def days_overdue(self, now: datetime) -> int:
+        return max((now - self.due_at).days + 1, 0) if self.is_overdue(now) else 0
+
+
+def item_status_label(item: ActionItem, now: datetime) -> str:
+    """The draft's Status column: ⏳ Open, ⚠️ Overdue, ✅ Done or ❌ Dropped."""
+    if item.status == "done":
+        return "✅ Done"
+    if item.status == "dropped":
+        return "❌ Dropped"
+    return "⚠️ Overdue" if item.is_overdue(now) else "⏳ Open"
+
+
+def items_for_listing(items: list[ActionItem], now: datetime) -> list[ActionItem]:
+    """Overdue first, then open by due date, then done and dropped."""
+    rank = {"open": 1, "done": 2, "dropped": 3}
+    return sorted(
+        items,
+        key=lambda i: (0 if i.is_overdue(now) else rank[i.status], i.due_at, i.id),
+    )
+
+
+def parse_item_id(word: str) -> int | None:
+    """``AI-7``, ``ai7``, ``#7`` or ``7`` → 7."""
+    match = re.fullmatch(r"(?:ai-?|#)?(\d{1,9})", word.strip().lower())
+    return int(match.group(1)) if match else None

@@ -72,6 +72,68 @@ def m0001_core_loop(db: Database) -> None:
     )
 
 
+@migrations(name="0002_action_items")
+def m0002_action_items(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE action_items (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            text TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            horizon TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            verification TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            drop_reason TEXT,
+            next_nudge_at TEXT,
+            nudge_count INTEGER NOT NULL DEFAULT 0,
+            escalated INTEGER NOT NULL DEFAULT 0,
+            request_key TEXT UNIQUE,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX action_items_by_incident ON action_items (incident_id)")
+    db.execute("CREATE INDEX action_items_by_owner ON action_items (owner_id, status)")
+    # The nudge scan's query: open items whose next nudge is due.
+    db.execute("CREATE INDEX action_items_to_nudge ON action_items (status, next_nudge_at)")
+    db.execute(
+        """
+        CREATE TABLE action_item_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id INTEGER NOT NULL REFERENCES action_items (id),
+            at TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            change TEXT NOT NULL,
+            detail TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX action_item_changes_by_item ON action_item_changes (item_id, at)")
+    db.execute(
+        """
+        CREATE TABLE nudges (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id INTEGER NOT NULL REFERENCES action_items (id),
+            number INTEGER NOT NULL,
+            escalate INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            sent_at TEXT,
+            dm_channel TEXT,
+            dm_ts TEXT,
+            UNIQUE (item_id, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX nudges_by_status ON nudges (status, claimed_at)")
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -67,7 +67,7 @@ def slack_to_text(text: str, user_names: Mapping[str, str] | None = None) -> str
 
 def mentioned_user_ids(text: str) -> list[str]:
     """User IDs mentioned as ``<@U…>`` or ``<@U…|name>``, in order."""
-    return re.findall(r"<@([A-Z0-9]+)(?:\|[^>]*)?>", text)
+    return re.findall(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>", text)
 
 
 def clean_text(text: str) -> str:

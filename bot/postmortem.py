@@ -16,11 +16,14 @@ from dateutil.relativedelta import relativedelta
 
 from bot.domain import (
     DETECTION,
+    HORIZONS,
     INVESTIGATION,
     RESOLUTION,
+    ActionItem,
     Incident,
     TimelineEntry,
     format_duration,
+    item_status_label,
     milestones,
     response_metrics,
 )
@@ -59,6 +62,15 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
+class ActionRow:
+    item: str
+    owner: str
+    due: str
+    status: str
+    verification: str
+
+
+@dataclass(frozen=True)
 class SloImpact:
     downtime: str
     budget: str
@@ -81,6 +93,9 @@ class DraftContext:
     detection_rows: list[TimelineRow]
     investigation_rows: list[TimelineRow]
     resolution_rows: list[TimelineRow]
+    immediate_actions: list[ActionRow]
+    medium_term_actions: list[ActionRow]
+    long_term_actions: list[ActionRow]
     time_to_detect: str | None
     time_to_acknowledge: str | None
     time_to_mitigate: str | None
@@ -129,6 +144,17 @@ def _row(entry: TimelineEntry, names: Mapping[str, str]) -> TimelineRow:
     )
 
 
+def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> ActionRow:
+    text = item.text + (f" (dropped: {item.drop_reason})" if item.drop_reason else "")
+    return ActionRow(
+        item=table_cell(slack_to_text(text, names)),
+        owner=table_cell(_name(item.owner_id, None, names)),
+        due=item.due_date,
+        status=item_status_label(item, now),
+        verification=table_cell(slack_to_text(item.verification or "—", names)),
+    )
+
+
 def _duration(delta: timedelta | None) -> str | None:
     return format_duration(delta) if delta is not None and delta >= timedelta(0) else None
 
@@ -156,6 +182,7 @@ def build_context(
     names: Mapping[str, str],
     now: datetime,
     requested_by: str | None = None,
+    items: list[ActionItem] | None = None,
 ) -> DraftContext:
     """Everything known about an incident, shaped for the template. Pure."""
     m = milestones(incident, entries)
@@ -163,6 +190,9 @@ def build_context(
     rows: dict[str, list[TimelineRow]] = {DETECTION: [], INVESTIGATION: [], RESOLUTION: []}
     for entry in sorted(entries, key=lambda e: (e.at, e.id)):
         rows[entry.kind_info.section].append(_row(entry, names))
+    actions: dict[str, list[ActionRow]] = {h: [] for h in HORIZONS}
+    for item in sorted(items or [], key=lambda i: (i.due_date, i.id)):
+        actions[item.horizon].append(_action_row(item, names, now))
     duration = _duration(metrics.time_to_resolve)
     slo = _slo(m.mitigated - m.started if m.mitigated else None, DEFAULT_SLO)
     context = DraftContext(
@@ -177,6 +207,9 @@ def build_context(
         detection_rows=rows[DETECTION],
         investigation_rows=rows[INVESTIGATION],
         resolution_rows=rows[RESOLUTION],
+        immediate_actions=actions["immediate"],
+        medium_term_actions=actions["medium-term"],
+        long_term_actions=actions["long-term"],
         time_to_detect=_duration(metrics.time_to_detect),
         time_to_acknowledge=_duration(metrics.time_to_acknowledge),
         time_to_mitigate=_duration(metrics.time_to_mitigate),
@@ -208,7 +241,13 @@ def _with_sections_to_fill(c: DraftContext) -> DraftContext:
         if not section_rows:
             missing.append(title)
     missing.extend(ALWAYS_TO_FILL)
-    missing.extend(["Immediate Actions", "Medium-term Actions", "Long-term Actions"])
+    for title, action_rows in (
+        ("Immediate Actions", c.immediate_actions),
+        ("Medium-term Actions", c.medium_term_actions),
+        ("Long-term Actions", c.long_term_actions),
+    ):
+        if not action_rows:
+            missing.append(title)
     metrics = (c.time_to_detect, c.time_to_acknowledge, c.time_to_mitigate, c.time_to_resolve)
     if any(value is None for value in metrics):
         missing.append("Response Time Metrics")
@@ -283,4 +322,10 @@ def sample_context(now: datetime) -> DraftContext:
         TimelineEntry(1, incident.id, now, kind, "check", "U0", "check", "command")
         for kind in ("trigger", "detected", "acknowledged", "mitigated", "note", "resolved")
     ]
-    return build_context(incident=incident, entries=entries, names={"U0": "check"}, now=now)
+    items = [
+        ActionItem(n, incident.id, "check", "U0", horizon, "2000-01-08", now, "check", "open")
+        for n, horizon in enumerate(HORIZONS, start=1)
+    ]
+    return build_context(
+        incident=incident, entries=entries, names={"U0": "check"}, now=now, items=items
+    )

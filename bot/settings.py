@@ -32,6 +32,10 @@ class Settings:
     templates_dir: str | None = None
     log_level: str = "INFO"
     port: int = DEFAULT_PORT
+    nudge_interval_seconds: int = 300
+    nudge_repeat_hours: float = 24.0
+    nudge_escalate_after: int = 3
+    nudge_anytime: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -41,6 +45,37 @@ class Settings:
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} {raw!r} is not a whole number of at least 1: e.g. {default}.")
+    return int(raw)
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{name} {raw!r} is not a positive number: e.g. {default:g}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (_optional(env, name) or "0").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} {raw!r} is not a switch: use 1 to turn it on or 0 for off.")
 
 
 def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = None) -> Settings:
@@ -116,6 +151,10 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
             raise SettingsError(f"PORT {raw_port!r} is not a port number: use 1 to 65535.")
 
     return Settings(
+        nudge_interval_seconds=_positive_int(env, "NUDGE_INTERVAL_SECONDS", 300),
+        nudge_repeat_hours=_positive_number(env, "NUDGE_REPEAT_HOURS", 24.0),
+        nudge_escalate_after=_positive_int(env, "NUDGE_ESCALATE_AFTER", 3),
+        nudge_anytime=_flag(env, "NUDGE_ANYTIME"),
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,

@@ -13,14 +13,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from bot import migrations
-from bot.domain import Incident, TimelineEntry, allocate_incident_id, incident_id_base
+from bot.domain import ActionItem, Incident, TimelineEntry, allocate_incident_id, incident_id_base
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -303,6 +303,215 @@ class Store:
         with self._write() as db:
             return _claim_event(db, event_id, now)
 
+    # --- action items -------------------------------------------------------------------
+
+    def add_item(
+        self,
+        *,
+        incident_id: str,
+        text: str,
+        owner_id: str,
+        horizon: str,
+        due_date: date,
+        due_at: datetime,
+        verification: str | None,
+        actor_id: str,
+        now: datetime,
+        request_key: str | None = None,
+    ) -> tuple[ActionItem, bool]:
+        """Add an open item whose first nudge is due when it becomes overdue."""
+        with self._write() as db:
+            if request_key:
+                rows = list(
+                    db.query("SELECT * FROM action_items WHERE request_key = ?", [request_key])
+                )
+                if rows:
+                    return _item(rows[0]), False
+            row = {
+                "incident_id": incident_id,
+                "text": text,
+                "owner_id": owner_id,
+                "horizon": horizon,
+                "due_date": due_date.isoformat(),
+                "due_at": to_db_time(due_at),
+                "verification": verification,
+                "status": "open",
+                "drop_reason": None,
+                "next_nudge_at": to_db_time(due_at),
+                "nudge_count": 0,
+                "escalated": 0,
+                "request_key": request_key,
+                "created_by": actor_id,
+                "created_at": to_db_time(now),
+                "updated_by": actor_id,
+                "updated_at": to_db_time(now),
+            }
+            row["id"] = db["action_items"].insert(row).last_pk
+            _record_change(db, row["id"], actor_id, now, "created", text)
+        return _item(row), True
+
+    def get_item(self, *, item_id: int) -> ActionItem | None:
+        """The item with this number, or None."""
+        rows = self._rows("SELECT * FROM action_items WHERE id = ?", [item_id])
+        return _item(rows[0]) if rows else None
+
+    def items_for_incident(self, *, incident_id: str) -> list[ActionItem]:
+        """Every item of an incident, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM action_items WHERE incident_id = ? ORDER BY id", [incident_id]
+        )
+        return [_item(row) for row in rows]
+
+    def open_items_for_owner(self, *, owner_id: str) -> list[ActionItem]:
+        """An owner's open items across all incidents."""
+        rows = self._rows(
+            "SELECT * FROM action_items WHERE owner_id = ? AND status = 'open' ORDER BY due_at, id",
+            [owner_id],
+        )
+        return [_item(row) for row in rows]
+
+    def update_item(
+        self,
+        *,
+        item_id: int,
+        actor_id: str,
+        now: datetime,
+        change: str,
+        detail: str | None = None,
+        **fields: Any,
+    ) -> ActionItem | None:
+        """Change an item's fields and record who changed what, when; None if there is none."""
+        allowed = {
+            "status", "drop_reason", "owner_id", "due_date", "due_at", "next_nudge_at",
+            "nudge_count", "escalated",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not item fields: {sorted(unknown)}")
+        values = {k: to_db_time(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        values.update(updated_by=actor_id, updated_at=to_db_time(now))
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE action_items SET {assignments} WHERE id = :item_id",
+                {**values, "item_id": item_id},
+            )
+            if cursor.rowcount != 1:
+                return None
+            _record_change(db, item_id, actor_id, now, change, detail)
+            rows = list(db.query("SELECT * FROM action_items WHERE id = ?", [item_id]))
+        return _item(rows[0])
+
+    def item_changes(self, *, item_id: int) -> list[dict[str, Any]]:
+        """Who changed an item, when and how, oldest first."""
+        return self._rows(
+            "SELECT at, actor_id, change, detail FROM action_item_changes WHERE item_id = ? "
+            "ORDER BY id",
+            [item_id],
+        )
+
+    # --- nudges -------------------------------------------------------------------------
+
+    def items_to_nudge(self, *, now: datetime, limit: int = 500) -> list[ActionItem]:
+        """Open items whose next nudge is due (the index action_items_to_nudge serves this)."""
+        rows = self._rows(
+            "SELECT * FROM action_items WHERE status = 'open' AND next_nudge_at <= ? "
+            "ORDER BY next_nudge_at LIMIT ?",
+            [to_db_time(now), limit],
+        )
+        return [_item(row) for row in rows]
+
+    def defer_nudge(self, *, item: ActionItem, until: datetime) -> bool:
+        """Move a due nudge to ``until`` (outside working hours); False if someone moved it."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE action_items SET next_nudge_at = ? WHERE id = ? AND status = 'open' "
+                "AND next_nudge_at = ?",
+                [to_db_time(until), item.id, to_db_time(item.next_nudge_at)],
+            )
+            return cursor.rowcount == 1
+
+    def claim_nudge(
+        self, *, item: ActionItem, next_nudge_at: datetime, escalate: bool, now: datetime
+    ) -> int | None:
+        """Atomically take the item's due nudge: the nudge's row ID, or None if another
+        scanner took it, or the item changed since it was read."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE action_items SET next_nudge_at = ?, nudge_count = nudge_count + 1, "
+                "escalated = escalated OR ? WHERE id = ? AND status = 'open' "
+                "AND next_nudge_at = ? AND nudge_count = ?",
+                [
+                    to_db_time(next_nudge_at),
+                    int(escalate),
+                    item.id,
+                    to_db_time(item.next_nudge_at),
+                    item.nudge_count,
+                ],
+            )
+            if cursor.rowcount != 1:
+                return None
+            return (
+                db["nudges"]
+                .insert(
+                    {
+                        "item_id": item.id,
+                        "number": item.nudge_count + 1,
+                        "escalate": int(escalate),
+                        "status": "claimed",
+                        "claimed_at": to_db_time(now),
+                        "sent_at": None,
+                        "dm_channel": None,
+                        "dm_ts": None,
+                    }
+                )
+                .last_pk
+            )
+
+    def mark_nudge_sent(self, *, nudge_id: int, dm_channel: str, dm_ts: str, now: datetime) -> None:
+        """Record that a claimed nudge reached Slack."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE nudges SET status = 'sent', sent_at = ?, dm_channel = ?, dm_ts = ? "
+                "WHERE id = ?",
+                [to_db_time(now), dm_channel, dm_ts, nudge_id],
+            )
+
+    def release_nudge(self, *, nudge_id: int, now: datetime) -> None:
+        """Undo a claim whose send failed, so that the next scan sends it again."""
+        with self._write() as db:
+            rows = list(db.query("SELECT * FROM nudges WHERE id = ?", [nudge_id]))
+            if not rows or rows[0]["status"] != "claimed":
+                return
+            nudge = rows[0]
+            db.execute("DELETE FROM nudges WHERE id = ?", [nudge_id])
+            db.execute(
+                "UPDATE action_items SET next_nudge_at = ?, nudge_count = nudge_count - 1, "
+                "escalated = CASE WHEN ? THEN 0 ELSE escalated END WHERE id = ?",
+                [to_db_time(now), nudge["escalate"], nudge["item_id"]],
+            )
+
+    def stale_nudges(self, *, claimed_before: datetime) -> list[dict[str, Any]]:
+        """Claims never marked sent: a process died between claiming and recording the send."""
+        return self._rows(
+            "SELECT * FROM nudges WHERE status = 'claimed' AND claimed_at < ? ORDER BY id",
+            [to_db_time(claimed_before)],
+        )
+
+    def reclaim_nudge(self, *, nudge: dict[str, Any], now: datetime) -> bool:
+        """Take over a stale claim; False if another scanner did first."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE nudges SET claimed_at = ? WHERE id = ? AND status = 'claimed' "
+                "AND claimed_at = ?",
+                [to_db_time(now), nudge["id"], nudge["claimed_at"]],
+            )
+            return cursor.rowcount == 1
+
+    def nudges_for_item(self, *, item_id: int) -> list[dict[str, Any]]:
+        """The nudges of an item, in order."""
+        return self._rows("SELECT * FROM nudges WHERE item_id = ? ORDER BY number", [item_id])
+
     # --- users --------------------------------------------------------------------------
 
     def cached_user(self, *, user_id: str) -> CachedUser | None:
@@ -323,6 +532,26 @@ class Store:
             )
 
 
+def _item(row: dict[str, Any]) -> ActionItem:
+    due_at = from_db_time(row["due_at"])
+    assert due_at is not None
+    return ActionItem(
+        id=int(row["id"]),
+        incident_id=row["incident_id"],
+        text=row["text"],
+        owner_id=row["owner_id"],
+        horizon=row["horizon"],
+        due_date=row["due_date"],
+        due_at=due_at,
+        verification=row["verification"],
+        status=row["status"],
+        drop_reason=row["drop_reason"],
+        next_nudge_at=from_db_time(row["next_nudge_at"]),
+        nudge_count=int(row["nudge_count"]),
+        escalated=bool(row["escalated"]),
+    )
+
+
 def _claim_event(db: Database, event_id: str | None, now: datetime) -> bool:
     if not event_id:
         return True  # nothing to deduplicate on; the source_key still guards doubles
@@ -331,6 +560,15 @@ def _claim_event(db: Database, event_id: str | None, now: datetime) -> bool:
         [event_id, to_db_time(now)],
     )
     return cursor.rowcount == 1
+
+
+def _record_change(
+    db: Database, item_id: int, actor_id: str, now: datetime, change: str, detail: str | None
+) -> None:
+    db["action_item_changes"].insert(
+        {"item_id": item_id, "at": to_db_time(now), "actor_id": actor_id, "change": change,
+         "detail": detail}
+    )  # fmt: skip
 
 
 def _entry_by_key(db: Database, source_key: str) -> dict[str, Any] | None:

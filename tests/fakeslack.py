@@ -258,6 +258,7 @@ class FakeSlack:
         self.pins: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True, real_name="Incident Bot")
 
     def reset(self, *, state: bool = False) -> None:
@@ -801,6 +802,46 @@ class FakeSlack:
                 return {"channel": cid, "ts": ts, "text": text, "message": message}
         raise _ApiError("message_not_found")
 
+    def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise _ApiError("users_list_not_supplied" if not users else "not_implemented")
+        if users[0] not in self.users:
+            raise _ApiError("user_not_found")
+        cid = "D" + users[0].lstrip("U")
+        if cid not in self.channels:
+            self.channels[cid] = {"id": cid, "is_im": True, "user": users[0], "name": cid}
+            self.members[cid] = {BOT_USER_ID, users[0]}
+        return {"channel": {"id": cid}, "no_op": False, "already_open": True}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        cid = self._resolve_channel(params.get("channel"))
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        messages = []
+        for message in reversed(self.messages.get(cid, [])):
+            if float(message["ts"]) <= oldest:
+                continue
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        return {"messages": messages, "has_more": False, "pin_count": 0}
+
+    def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise _ApiError("invalid_trigger_id")
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _ApiError("invalid_arguments")
+        view_id = self._next_id("V")
+        opened = {**view, "id": view_id, "hash": f"{int(time.time())}.{view_id}"}
+        opened["state"] = {"values": {}}
+        self.views[view_id] = opened
+        return {"view": opened}
+
     def _m_chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         self._resolve_channel(params.get("channel"))
         if not params.get("user"):
@@ -962,6 +1003,9 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "conversations.info": FakeSlack._m_conversations_info,
     "conversations.members": FakeSlack._m_conversations_members,
     "chat.postMessage": FakeSlack._m_chat_post_message,
+    "conversations.open": FakeSlack._m_conversations_open,
+    "conversations.history": FakeSlack._m_conversations_history,
+    "views.open": FakeSlack._m_views_open,
     "chat.update": FakeSlack._m_chat_update,
     "chat.postEphemeral": FakeSlack._m_chat_post_ephemeral,
     "chat.getPermalink": FakeSlack._m_chat_get_permalink,

@@ -248,3 +248,73 @@ def test_socket_mode_is_the_default_and_needs_the_app_token(tmp_path: Path) -> N
         )
     assert result.returncode == 2
     assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> None:
+    with FakeSlack() as fake:
+        fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
+        fake.add_user("U_BOB", "bob", tz="America/New_York")
+        port = free_port()
+        env = bot_env(
+            fake, tmp_path / "n.db", NUDGE_INTERVAL_SECONDS="1", NUDGE_ANYTIME="1",
+            NUDGE_REPEAT_HOURS="24",
+        )  # fmt: skip
+        log_path = tmp_path / "bot.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--http", "--port", str(port), "--host",
+                 "127.0.0.1"],
+                env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        bot = RunningBot(process, f"http://127.0.0.1:{port}", tmp_path / "n.db", log_path)
+        try:
+            wait_healthy(bot)
+            bot.post(slackwire.slash_command("/incident", "start sev2 Payments down"))
+            channel = str(fake.wait_for("pins.add")[-1].params["channel"])
+            status, _ = bot.post(
+                slackwire.slash_command(
+                    "/action", "add <@U_BOB|bob> due 2026-01-05 fix retries", channel_id=channel
+                )
+            )
+            assert status == 200
+            opened = fake.wait_for("conversations.open", timeout=10)[-1]
+            assert opened.params["users"] == "U_BOB"
+            dm = next(
+                c for c in fake.wait_for("chat.postMessage", count=3, timeout=10)
+                if str(c.params["channel"]).startswith("D")
+            )  # fmt: skip
+            button = next(
+                e for b in dm.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "nudge_mark_done"
+            )  # fmt: skip
+            dm_ts = fake.messages_in(dm.params["channel"])[-1]["ts"]
+            click = {
+                "type": "block_actions",
+                "user": {"id": "U_BOB", "username": "bob", "name": "bob", "team_id": "T0001"},
+                "api_app_id": "A0001",
+                "token": "legacy",
+                "container": {"type": "message", "message_ts": dm.params.get("ts", ""),
+                              "channel_id": dm.params["channel"], "is_ephemeral": False},
+                "trigger_id": slackwire.new_trigger_id(),
+                "team": {"id": "T0001", "domain": "example"},
+                "channel": {"id": dm.params["channel"], "name": "directmessage"},
+                "message": {"type": "message", "ts": dm_ts},
+                "response_url": "https://hooks.slack.com/actions/T0001/1/x",
+                "actions": [{**button, "block_id": "nudge:1", "action_ts": f"{time.time():.6f}"}],
+            }  # fmt: skip
+            click["container"]["message_ts"] = click["message"]["ts"]
+            assert bot.post(slackwire.interaction(click))[0] == 200
+            fake.wait_for("chat.update", timeout=10)
+            dms_before = len([c for c in fake.calls_to("chat.postMessage")
+                              if str(c.params["channel"]).startswith("D")])  # fmt: skip
+            time.sleep(2.5)  # two more scan intervals: a done item gets no more nudges
+            dms_after = len([c for c in fake.calls_to("chat.postMessage")
+                             if str(c.params["channel"]).startswith("D")])  # fmt: skip
+            assert dms_after == dms_before == 1
+
+            bot.post(slackwire.slash_command("/postmortem", "draft", channel_id=channel))
+            fake.wait_for("files.completeUploadExternal", timeout=10)
+            assert "| fix retries | @bob | 2026-01-05 | ✅ Done |" in fake.uploads[-1].content
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

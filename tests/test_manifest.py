@@ -89,6 +89,8 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "pins:write",  # pins.add for the intro
         "users:read",  # users.info: names and timezones
         "files:write",  # files_upload_v2 for the draft
+        "im:write",  # conversations.open for nudge DMs
+        "im:history",  # conversations.history: was a nudge sent before a crash?
     }
 
 

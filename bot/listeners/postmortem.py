@@ -47,7 +47,8 @@ def upload_draft(
     if incident is None:
         return
     entries = deps.store.entries(incident_id=incident.id)
-    user_ids = {incident.commander_id, command["user_id"]}
+    items = deps.store.items_for_incident(incident_id=incident.id)
+    user_ids = {incident.commander_id, command["user_id"], *(i.owner_id for i in items)}
     for entry in entries:
         user_ids.add(entry.actor_id)
         user_ids.update(mentioned_user_ids(entry.text))
@@ -58,6 +59,7 @@ def upload_draft(
         names=deps.users.names(client, user_ids),
         now=deps.clock(),
         requested_by=command["user_id"],
+        items=items,
     )
     try:
         markdown = postmortem.render(deps.templates, context_)

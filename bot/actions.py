@@ -1,0 +1,208 @@
+"""Pure grammar and rules of `/action`: what a responder types, turned into decisions.
+
+Dates are read in the owner's timezone; nothing here reads the clock or calls Slack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from dateutil.relativedelta import relativedelta
+
+from bot.domain import HORIZON_ALIASES, HORIZON_DEADLINES, parse_item_id
+from bot.parsing import UsageError, clean_text
+
+ADD_USAGE = (
+    "`/action add [@owner] [immediate|medium-term|long-term] [due DATE] <text> "
+    "[verify: <criteria>]`, e.g. `/action add @bob due friday fix the alert threshold "
+    "verify: alert fires in staging`"
+)
+ACTION_USAGE = (
+    f"{ADD_USAGE}; `/action list [mine]`; `/action done|reopen ID`; `/action drop ID [reason]`; "
+    "`/action assign ID @user`; `/action due ID DATE`"
+)
+DATE_FORMS = "`2026-12-04`, `Dec 4`, `tomorrow`, `friday`, `in 3 days` or `next week`"
+SUBCOMMANDS = ("add", "list", "done", "reopen", "drop", "assign", "due", "help")
+
+_MENTION = re.compile(r"^<@([A-Z0-9_]+)(?:\|[^>]*)?>$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_NAMES = [
+    *("january", "february", "march", "april", "may", "june"),
+    *("july", "august", "september", "october", "november", "december"),
+]
+_MONTHS = ([m[:3] for m in _MONTH_NAMES], _MONTH_NAMES)
+
+
+def parse_due_date(text: str, *, today: date) -> date | None:
+    """A due date from ``2026-12-04``, ``Dec 4``, ``4 Dec``, ``tomorrow``, ``friday``,
+    ``in 3 days``, ``in 2 weeks``, ``next week`` or ``today``; None if it is not a date.
+
+    ``today`` is the owner's local date. A weekday is the next one (today counts); a month and
+    day without a year is the nearest such date, so ``Jan 5`` typed in December is next year.
+    """
+    words = text.strip().lower().rstrip(".,").split()
+    phrase = " ".join(words)
+    if not words:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase):
+        try:
+            return date.fromisoformat(phrase)
+        except ValueError:
+            return None
+    if phrase == "today":
+        return today
+    if phrase == "tomorrow":
+        return today + timedelta(days=1)
+    if phrase == "next week":
+        return today + timedelta(days=7)
+    if phrase == "next month":
+        return today + relativedelta(months=1)
+    if match := re.fullmatch(r"in (\d{1,3}) (day|days|week|weeks|month|months)", phrase):
+        n, unit = int(match.group(1)), match.group(2).rstrip("s")
+        return today + (relativedelta(months=n) if unit == "month" else timedelta(
+            days=n * (7 if unit == "week" else 1)
+        ))  # fmt: skip
+    weekday = phrase.removeprefix("next ").removeprefix("on ")
+    for index, name in enumerate(_WEEKDAYS):
+        if weekday in (name, name[:3]):
+            ahead = (index - today.weekday()) % 7
+            if phrase.startswith("next ") and ahead == 0:
+                ahead = 7
+            return today + timedelta(days=ahead)
+    return _month_day(words, today)
+
+
+def _month_day(words: list[str], today: date) -> date | None:
+    if len(words) != 2:
+        return None
+    month_word, day_word = words if not words[0].isdigit() else (words[1], words[0])
+    month = _month_number(month_word)
+    if month is None or not day_word.isdigit():
+        return None
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(date(year, month, int(day_word)))
+        except ValueError:
+            continue
+    if not candidates:
+        return None
+    return min(candidates, key=lambda d: abs((d - today).days))
+
+
+def _month_number(word: str) -> int | None:
+    for names in _MONTHS:
+        if word in names:
+            return names.index(word) + 1
+    return None
+
+
+def default_due_date(horizon: str, incident_start_local: date) -> date:
+    """The template's deadline for a horizon, counted from the incident's start."""
+    return incident_start_local + relativedelta(**HORIZON_DEADLINES[horizon])  # type: ignore[arg-type]
+
+
+def overdue_from(due: date, zone: tzinfo) -> datetime:
+    """The moment an item due on ``due`` becomes overdue: the next midnight, owner's time."""
+    return datetime.combine(due + timedelta(days=1), time(0, 0), tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class AddInput:
+    text: str
+    owner_id: str | None
+    horizon: str
+    due_words: str | None
+    verification: str | None
+
+
+def _take_due(words: list[str], today: date) -> tuple[str, int] | None:
+    """The longest date phrase at the start of ``words`` (up to 3 words)."""
+    for size in (3, 2, 1):
+        if len(words) >= size and parse_due_date(" ".join(words[:size]), today=today):
+            return " ".join(words[:size]), size
+    return None
+
+
+def parse_add(args: str, *, today: date) -> AddInput:
+    """``[@owner] [horizon] [due DATE] <text> [verify: <criteria>]``, options in any order
+    before the text, and ``due DATE`` also accepted at the end of the text."""
+    cleaned = clean_text(args).replace("\n", " ")
+    verification = None
+    if match := re.search(r"\bverify:", cleaned, flags=re.IGNORECASE):
+        verification = cleaned[match.end() :].strip() or None
+        cleaned = cleaned[: match.start()].strip()
+    words = cleaned.split()
+    owner_id = horizon = due_words = None
+    while words:
+        word = words[0]
+        if owner_id is None and (mention := _MENTION.match(word)):
+            owner_id, words = mention.group(1), words[1:]
+        elif horizon is None and word.lower() in HORIZON_ALIASES:
+            horizon, words = HORIZON_ALIASES[word.lower()], words[1:]
+        elif due_words is None and word.lower() == "due":
+            taken = _take_due(words[1:], today)
+            if taken is None:
+                raise UsageError(
+                    f"I couldn't read the due date after `due`: use {DATE_FORMS}, "
+                    f"as in {ADD_USAGE}."
+                )
+            due_words, words = taken[0], words[1 + taken[1] :]
+        else:
+            break
+    if due_words is None:
+        lowered = [w.lower() for w in words]
+        for start in range(max(len(words) - 4, 1), len(words)):
+            if lowered[start] == "due" and parse_due_date(
+                " ".join(words[start + 1 :]), today=today
+            ):
+                due_words = " ".join(words[start + 1 :])
+                words = words[:start]
+                break
+    text = " ".join(words).strip()
+    if not text:
+        raise UsageError(f"Say what needs doing: {ADD_USAGE}.")
+    return AddInput(
+        text=text,
+        owner_id=owner_id,
+        horizon=horizon or "immediate",
+        due_words=due_words,
+        verification=verification,
+    )
+
+
+@dataclass(frozen=True)
+class ItemCommand:
+    """``done``/``reopen``/``drop``/``assign``/``due`` with the item and what follows."""
+
+    verb: str
+    item_id: int
+    rest: str
+
+
+def parse_item_command(verb: str, args: str) -> ItemCommand:
+    """``AI-7 [rest]`` after a verb; the rest is checked per verb."""
+    words = args.split(maxsplit=1)
+    item_id = parse_item_id(words[0]) if words else None
+    if item_id is None:
+        shown = f" `{words[0]}`" if words else ""
+        raise UsageError(
+            f"`/action {verb}` needs an item ID such as `AI-7`{shown and ', not' + shown}: "
+            f"use {ACTION_USAGE}."
+        )
+    rest = words[1].strip() if len(words) > 1 else ""
+    if verb == "assign" and not _MENTION.match(rest.split()[0] if rest else ""):
+        raise UsageError("Say who should own it: `/action assign AI-7 @user`.")
+    if verb == "due" and not rest:
+        raise UsageError(
+            f"Give the new due date: `/action due AI-7 DATE` with DATE as {DATE_FORMS}."
+        )
+    return ItemCommand(verb=verb, item_id=item_id, rest=rest)
+
+
+def mention_id(word: str) -> str | None:
+    """``<@U123|bob>`` or ``<@U123>`` → ``U123``."""
+    match = _MENTION.match(word.strip())
+    return match.group(1) if match else None
