@@ -127,11 +127,12 @@ def m0002_action_items(db: Database) -> None:
             sent_at TEXT,
             dm_channel TEXT,
             dm_ts TEXT,
-            UNIQUE (item_id, number)
+            escalation_sent_at TEXT
         )
         """
     )
     db.execute("CREATE INDEX nudges_by_status ON nudges (status, claimed_at)")
+    db.execute("CREATE INDEX nudges_by_item ON nudges (item_id, number)")
 
 
 def apply(db: Database) -> list[str]:

@@ -84,16 +84,26 @@ class NudgeSender:
             blocks=blocks.nudge_blocks(item, incident, now),
             metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": {"nudge_id": nudge_id}},
         )
-        if escalate and incident.channel_id:
-            try:
-                self.client.chat_postMessage(
-                    channel=incident.channel_id,
-                    text=blocks.escalation_text(item, incident, number, now),
-                )
-            except (SlackApiError, SlackClientError, OSError) as exc:
-                # The DM went out; a missing escalation is logged, not worth a second DM.
-                log.error("Escalating %s failed: %s", item.short_id, exc)
         return str(posted.get("channel") or channel), str(posted["ts"])
+
+    def escalate(self, nudge: dict[str, Any], now: datetime) -> bool:
+        """Post a nudge's escalation in the incident channel, once; False if it must wait."""
+        item = self.store.get_item(item_id=nudge["item_id"])
+        incident = self.store.get_incident(incident_id=item.incident_id) if item else None
+        if item is None or incident is None or not incident.channel_id:
+            return True  # nowhere to post: nothing left to do
+        if not self.store.claim_escalation(nudge_id=nudge["id"], now=now):
+            return True  # another scanner has it
+        try:
+            self.client.chat_postMessage(
+                channel=incident.channel_id,
+                text=blocks.escalation_text(item, incident, nudge["number"], now),
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("Escalating %s failed, will retry: %s", item.short_id, exc)
+            self.store.release_escalation(nudge_id=nudge["id"])
+            return False
+        return True
 
     def already_sent(self, nudge: dict[str, Any], owner_id: str) -> tuple[str, str] | None:
         """The DM of a nudge if it reached Slack before a crash, found by its marker."""
@@ -126,6 +136,7 @@ def scan(
     report = ScanReport()
     sender = NudgeSender(store, client)
     _recover_stale(store, sender, now, report)
+    _send_escalations(store, sender, now)
     for item in store.items_to_nudge(now=now):
         if not policy.anytime:
             moment = next_working_moment(now, users.get(client, item.owner_id).zone)
@@ -151,7 +162,14 @@ def scan(
             continue
         store.mark_nudge_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=now)
         report.sent.append(item.id)
+    _send_escalations(store, sender, now)
     return report
+
+
+def _send_escalations(store: Store, sender: NudgeSender, now: datetime) -> None:
+    """Post every escalation that is due, including those a failed post left behind."""
+    for nudge in store.pending_escalations():
+        sender.escalate(nudge, now)
 
 
 def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: ScanReport) -> None:

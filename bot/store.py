@@ -491,6 +491,28 @@ class Store:
                 [to_db_time(now), nudge["escalate"], nudge["item_id"]],
             )
 
+    def pending_escalations(self) -> list[dict[str, Any]]:
+        """Sent nudges whose escalation to the incident channel has not gone out."""
+        return self._rows(
+            "SELECT * FROM nudges WHERE escalate = 1 AND status = 'sent' "
+            "AND escalation_sent_at IS NULL ORDER BY id"
+        )
+
+    def claim_escalation(self, *, nudge_id: int, now: datetime) -> bool:
+        """Take a nudge's escalation before posting it; False if it is taken or done."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE nudges SET escalation_sent_at = ? WHERE id = ? AND escalate = 1 "
+                "AND escalation_sent_at IS NULL",
+                [to_db_time(now), nudge_id],
+            )
+            return cursor.rowcount == 1
+
+    def release_escalation(self, *, nudge_id: int) -> None:
+        """Undo an escalation claim whose post failed, so that the next scan posts it."""
+        with self._write() as db:
+            db.execute("UPDATE nudges SET escalation_sent_at = NULL WHERE id = ?", [nudge_id])
+
     def stale_nudges(self, *, claimed_before: datetime) -> list[dict[str, Any]]:
         """Claims never marked sent: a process died between claiming and recording the send."""
         return self._rows(
