@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -53,6 +54,8 @@ def slack_to_text(text: str, user_names: Mapping[str, str] | None = None) -> str
             return "@" + (names.get(user_id) or label or user_id)
         if target.startswith("#"):
             return "#" + (label or target[1:])
+        if target.startswith("!date^"):
+            return label or target.split("^")[1]
         if target.startswith("!subteam^"):
             return "@" + (label.lstrip("@") if label else target[len("!subteam^") :])
         if target.startswith("!"):
@@ -72,7 +75,7 @@ def mentioned_user_ids(text: str) -> list[str]:
 
 def clean_text(text: str) -> str:
     """Trim, drop control characters other than newlines and tabs, and cap the length."""
-    kept = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     kept = kept.strip()
     return kept if len(kept) <= MAX_TEXT else kept[: MAX_TEXT - 1] + "…"
 
@@ -116,6 +119,18 @@ def _zone_of(word: str | None, fallback: tzinfo) -> tzinfo:
 
 
 def parse_leading_time(text: str, *, now: datetime, tz: tzinfo) -> ParsedTime:
+    """Read an optional time at the start of ``text`` (see ``_parse_leading_time``); a time
+    that cannot exist (a huge offset, a year out of range) is a ``UsageError``."""
+    try:
+        return _parse_leading_time(text, now=now, tz=tz)
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, UsageError):
+            raise
+        first = text.strip().split()[0] if text.strip() else text
+        raise UsageError(_bad_time(first)) from exc
+
+
+def _parse_leading_time(text: str, *, now: datetime, tz: tzinfo) -> ParsedTime:
     """Read an optional time at the start of ``text``; without one the time is ``now``.
 
     A time without a zone is in ``tz``; a time without a date is the most recent such moment
@@ -160,16 +175,18 @@ def parse_leading_time(text: str, *, now: datetime, tz: tzinfo) -> ParsedTime:
         if hour > 23 or minute > 59 or second > 59:
             raise UsageError(_bad_time(match.group(0)))
         zone = _zone_of(match.group("zone"), tz)
-        local_now = now.astimezone(zone)
-        candidate = local_now.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        if candidate > local_now + FUTURE_TOLERANCE:
-            candidate = (candidate - timedelta(days=1)).replace(hour=hour, minute=minute)
-        # Re-anchor in the zone so that a daylight-saving change in between is applied.
-        candidate = datetime(
-            candidate.year, candidate.month, candidate.day, hour, minute, second, tzinfo=zone
-        )
+        today = now.astimezone(zone).date()
+        # Both passes through a repeated hour, today and yesterday, compared as instants.
+        candidates = [
+            datetime(
+                d.year, d.month, d.day, hour, minute, second, tzinfo=zone, fold=fold
+            ).astimezone(UTC)
+            for d in (today, today - timedelta(days=1), today - timedelta(days=2))
+            for fold in (0, 1)
+        ]
+        at = max(c for c in candidates if c <= now + FUTURE_TOLERANCE)
         rest = body[match.end() :].strip()
-        return ParsedTime(candidate.astimezone(UTC), rest, True, match.group("zone") is not None)
+        return ParsedTime(at, rest, True, match.group("zone") is not None)
 
     if said_at or _LOOKS_LIKE_TIME.match(body):
         first = body.split()[0] if body.split() else body
@@ -226,11 +243,8 @@ def split_subcommand(text: str, known: tuple[str, ...]) -> tuple[str, str]:
     stripped = text.strip()
     if not stripped:
         return "help", ""
-    head, _, rest = stripped.partition(" ")
-    word = head.lower()
-    if word in known:
-        return word, rest.strip()
-    return word, rest.strip()
+    parts = stripped.split(maxsplit=1)
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
 
 
 def unknown_subcommand(word: str, command: str, known: tuple[str, ...], usage: str) -> UsageError:
