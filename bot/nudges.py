@@ -90,10 +90,10 @@ class NudgeSender:
         """Post a nudge's escalation in the incident channel, once; False if it must wait."""
         item = self.store.get_item(item_id=nudge["item_id"])
         incident = self.store.get_incident(incident_id=item.incident_id) if item else None
-        if item is None or incident is None or not incident.channel_id:
-            return True  # nowhere to post: nothing left to do
         if not self.store.claim_escalation(nudge_id=nudge["id"], now=now):
             return True  # another scanner has it
+        if item is None or item.status != "open" or incident is None or not incident.channel_id:
+            return True  # closed since, or nowhere to post: the claim retires it
         try:
             self.client.chat_postMessage(
                 channel=incident.channel_id,

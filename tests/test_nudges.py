@@ -987,14 +987,6 @@ def test_a_failed_escalation_is_posted_by_a_later_scan(
     assert len(escalations()) == 1 and len(dms(fake_slack)) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pending_escalations()/NudgeSender.escalate do not look at the item: an escalation "
-        "whose post failed is posted at the next scan even after the owner marked the item "
-        "done, asking the channel to update a closed item ('0 days overdue')"
-    ),
-)
 def test_a_failed_escalation_is_dropped_once_the_item_is_done(
     scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
