@@ -15,8 +15,8 @@ from bot.domain import HORIZON_ALIASES, HORIZON_DEADLINES, parse_item_id
 from bot.parsing import UsageError, clean_text
 
 ADD_USAGE = (
-    "`/action add [@owner] [immediate|medium-term|long-term] [due DATE] <text> "
-    "[verify: <criteria>]`, e.g. `/action add @bob due friday fix the alert threshold "
+    "`/action add [@owner] [immediate|medium-term|long-term] [due DATE] &lt;text&gt; "
+    "[verify: &lt;criteria&gt;]`, e.g. `/action add @bob due friday fix the alert threshold "
     "verify: alert fires in staging`"
 )
 ACTION_USAGE = (

@@ -25,11 +25,11 @@ class UsageError(ValueError):
 
 
 TIMELINE_USAGE = (
-    "`/timeline [TIME] [KIND] <what happened>`, e.g. `/timeline 14:05 detected alert fired` "
+    "`/timeline [TIME] [KIND] &lt;what happened&gt;`, e.g. `/timeline 14:05 detected alert fired` "
     "(TIME: `14:05`, `at 14:05`, `2026-11-27 14:05`, `14:05 UTC`, `10m ago`, `2h ago`)"
 )
 START_USAGE = (
-    "`/incident start [sev1|sev2|sev3|sev4] <title>`, "
+    "`/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
     "e.g. `/incident start sev2 Checkout API returning 500s`"
 )
 POSTMORTEM_USAGE = "`/postmortem draft`"

@@ -92,7 +92,8 @@ def test_incident_help_and_errors_show_the_syntax(slack: SlackDriver) -> None:
     typo = reply_text(slack.command("/incident", "strat sev2 oops"))
     assert "Did you mean `/incident start`" in typo
     no_title = reply_text(slack.command("/incident", "start sev2"))
-    assert "/incident start [sev1|sev2|sev3|sev4] <title>" in no_title
+    # Slack reads a bare <…> as a link: the placeholder goes out escaped, and shows as <title>.
+    assert "/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;" in no_title
     assert slack.fake.calls_to("conversations.create") == []
 
 

@@ -44,8 +44,9 @@ def handle_action(
             ack(text=_list(command, args, incident, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
             item_command = actions.parse_item_command(subcommand, args)
-            message = _change(item_command, command["user_id"], client, deps)
-            ack(text=message, response_type="in_channel" if incident else "ephemeral")
+            message, changed = _change(item_command, command["user_id"], client, deps)
+            public = changed and incident is not None
+            ack(text=message, response_type="in_channel" if public else "ephemeral")
         else:
             raise unknown_subcommand(subcommand, "/action", actions.SUBCOMMANDS, actions.ADD_USAGE)
     except UsageError as exc:
@@ -121,25 +122,25 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
     update = {"item_id": item.id, "actor_id": actor_id, "now": now}
     if verb == "done":
         if item.status == "done":
-            return f"{short} is already done."
+            return f"{short} is already done.", False
         deps.store.update_item(**update, change="done", status="done")
-        return f"✅ {short} marked done by <@{actor_id}>: {item.text}"
+        return f"✅ {short} marked done by <@{actor_id}>: {item.text}", True
     if verb == "reopen":
         if item.status == "open":
-            return f"{short} is already open."
+            return f"{short} is already open.", False
         deps.store.update_item(
             **update, change="reopened", status="open", drop_reason=None,
             next_nudge_at=max(item.due_at, now), nudge_count=0, escalated=0,
         )  # fmt: skip
-        return f"⏳ {short} reopened by <@{actor_id}>: {item.text}"
+        return f"⏳ {short} reopened by <@{actor_id}>: {item.text}", True
     if verb == "drop":
         if item.status == "dropped":
-            return f"{short} is already dropped."
+            return f"{short} is already dropped.", False
         deps.store.update_item(
             **update, change="dropped", detail=rest or None, status="dropped",
             drop_reason=rest or None,
         )  # fmt: skip
-        return f"❌ {short} dropped by <@{actor_id}>" + (f": {rest}" if rest else ".")
+        return f"❌ {short} dropped by <@{actor_id}>" + (f": {rest}" if rest else "."), True
     if verb == "assign":
         owner_id = actions.mention_id(rest.split()[0])
         assert owner_id is not None  # checked by parse_item_command
@@ -149,7 +150,7 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
             **update, change="assigned", detail=owner_id, owner_id=owner_id, due_at=due_at,
             next_nudge_at=due_at, nudge_count=0, escalated=0,
         )  # fmt: skip
-        return f"👤 {short} is now owned by <@{owner_id}> (changed by <@{actor_id}>)."
+        return f"👤 {short} is now owned by <@{owner_id}> (changed by <@{actor_id}>).", True
     zone = deps.users.get(client, item.owner_id).zone
     today = now.astimezone(zone).date()
     due = actions.parse_due_date(rest, today=today)
@@ -164,7 +165,7 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
         next_nudge_at=due_at, nudge_count=0, escalated=0,
     )  # fmt: skip
     past = " (already past, so it is overdue)" if due < today else ""
-    return f"📅 {short} is now due {due.isoformat()}{past}, changed by <@{actor_id}>."
+    return f"📅 {short} is now due {due.isoformat()}{past}, changed by <@{actor_id}>.", True
 
 
 def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
