@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -47,7 +47,12 @@ def make_client(token: str, base_url: str) -> WebClient:
 
 
 def create_app(
-    deps: Deps, *, client: WebClient, signing_secret: str | None = None, **bolt_kwargs: Any
+    deps: Deps,
+    *,
+    client: WebClient,
+    signing_secret: str | None = None,
+    listener_executor: Executor | None = None,
+    **bolt_kwargs: Any,
 ) -> App:
     """A Bolt app whose listeners run before the response and hand slow work to lazy listeners.
 
@@ -59,9 +64,8 @@ def create_app(
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="slack-lazy"
-        ),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-lazy"),
         **bolt_kwargs,
     )
     app.use(_inject(deps))

@@ -6,10 +6,12 @@ import logging
 import os
 import sqlite3
 import sys
-from datetime import timedelta
-from typing import NoReturn
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn, TextIO
 
 import click
+import jinja2
 from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -18,7 +20,7 @@ from bot import logs, nudges, postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
 from bot.nudges import NudgePolicy
-from bot.settings import Settings, SettingsError, from_env
+from bot.settings import Settings, SettingsError, for_console, from_env
 from bot.store import Store
 
 log = logging.getLogger("bot")
@@ -59,12 +61,7 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
         secrets=(settings.bot_token, settings.app_token or "", settings.signing_secret or ""),
     )
     store = open_store(settings)
-    templates = postmortem.make_environment(settings.templates_dir)
-    try:
-        postmortem.render(templates, postmortem.sample_context(system_clock()))
-    except postmortem.TemplateProblem as exc:
-        fail(str(exc))
-    deps = build_deps(store=store, templates=templates)
+    deps = build_deps(store=store, templates=checked_templates(settings))
     client = make_client(settings.bot_token, settings.api_url)
     try:
         app = create_app(
@@ -84,11 +81,7 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
     """Scan for overdue action items every NUDGE_INTERVAL_SECONDS, in the background."""
-    policy = NudgePolicy(
-        repeat=timedelta(hours=settings.nudge_repeat_hours),
-        escalate_after=settings.nudge_escalate_after,
-        anytime=settings.nudge_anytime,
-    )
+    policy = nudge_policy(settings)
 
     def scan_now() -> None:
         try:
@@ -131,6 +124,103 @@ def serve_socket_mode(app: object, settings: Settings) -> None:
     assert settings.app_token is not None
     log.info("incident-bot connecting to Slack in Socket Mode")
     SocketModeHandler(app, settings.app_token).start()  # type: ignore[arg-type]
+
+
+# --- trying it without Slack ------------------------------------------------------------
+
+
+def console_settings(db_path: str | None) -> Settings:
+    """Settings for the shell and the demo: DB_PATH only from the environment or ``--db``,
+    never from ``.env`` (which holds the real bot's settings), and no Slack variable at all."""
+    env = {k: v for k, v in read_environment().items() if k != "DB_PATH"}
+    try:
+        settings = for_console(env, db_path=db_path or os.environ.get("DB_PATH"))
+    except SettingsError as exc:
+        fail(str(exc))
+    if "LOG_LEVEL" in env:  # the shell prints what matters; logs only when asked for
+        logs.configure(settings.log_level)
+    return settings
+
+
+def checked_templates(settings: Settings) -> jinja2.Environment:
+    """The post-mortem template, rendered once with every field so a broken one stops here."""
+    templates = postmortem.make_environment(settings.templates_dir)
+    try:
+        postmortem.render(templates, postmortem.sample_context(system_clock()))
+    except postmortem.TemplateProblem as exc:
+        fail(str(exc))
+    return templates
+
+
+def nudge_policy(settings: Settings) -> NudgePolicy:
+    return NudgePolicy(
+        repeat=timedelta(hours=settings.nudge_repeat_hours),
+        escalate_after=settings.nudge_escalate_after,
+        anytime=settings.nudge_anytime,
+    )
+
+
+@main.command()
+@click.option(
+    "--script",
+    type=click.File("r"),
+    help="Run FILE's lines without prompting; exit 1 at the first one the bot answers with "
+    "an error (a line starting with ! is expected to).",
+)
+@click.option("--db", "db_path", help="SQLite file (default: $DB_PATH, else ./shell.db).")
+@click.option(
+    "--now", "start", metavar="'YYYY-MM-DD HH:MM'",
+    help="Start the clock at this UTC time and hold it there; only :time moves it.",
+)  # fmt: skip
+def shell(script: TextIO | None, db_path: str | None, start: str | None) -> None:
+    """Try the bot without Slack: type slash commands; a local stand-in plays Slack."""
+    from bot.console import repl
+    from bot.console.session import ShellClock, open_session
+
+    settings = console_settings(db_path)
+    try:
+        frozen = datetime.fromisoformat(start) if start else None
+    except ValueError:
+        fail(f"--now {start!r} is not a time: use the form '2026-11-27 14:20' (UTC).")
+    if frozen is not None and frozen.tzinfo is None:
+        frozen = frozen.replace(tzinfo=UTC)
+    store = open_store(settings)
+    clock = ShellClock(start=frozen)
+    deps = build_deps(store=store, templates=checked_templates(settings), clock=clock)
+    out, err = repl.echo_to(sys.stdout), repl.echo_to(sys.stderr)
+    try:
+        with open_session(
+            deps, clock, drafts_dir=Path("drafts"), out=out, nudge_policy=nudge_policy(settings)
+        ) as session:
+            if script is not None:
+                code = repl.run_script(session, script, err=err, name=script.name)
+            else:
+                history = Path("~/.incident-bot-shell-history").expanduser()
+                code = repl.run_interactive(session, history=history)
+    finally:
+        store.close()
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="Print only the draft's path and the summary.")
+def demo(quiet: bool) -> None:
+    """Replay a checkout outage end to end and write its post-mortem draft to ./drafts/."""
+    from bot.console import demo as demo_script
+    from bot.console import repl
+
+    settings = console_settings(None)
+    result = demo_script.run(
+        out=(lambda line: None) if quiet else repl.echo_to(sys.stdout),
+        err=repl.echo_to(sys.stderr),
+        drafts_dir=Path("drafts"),
+        templates=checked_templates(settings),
+    )
+    if result.code != 0 or result.draft is None:
+        click.echo("incident-bot demo: the replay stopped early (see above).", err=True)
+        sys.exit(1)
+    click.echo(f"\nPost-mortem draft: {result.draft}\n{result.summary}")
+    click.echo("Next: `incident-bot shell` to try it yourself; type :help there.")
 
 
 if __name__ == "__main__":

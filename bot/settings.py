@@ -164,3 +164,19 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         log_level=log_level,
         port=port,
     )
+
+
+CONSOLE_DB_PATH = "./shell.db"
+CONSOLE_BOT_TOKEN = "xoxb-local-console"
+
+
+def for_console(env: Mapping[str, str], *, db_path: str | None = None) -> Settings:
+    """Settings for ``incident-bot shell`` and ``demo``, which never reach Slack: no Slack
+    variable is read, and the database is ``db_path``, else ``./shell.db``, never the bot's."""
+    local = {k: v for k, v in env.items() if not k.startswith("SLACK_") and k != "PORT"}
+    local.update(
+        DB_PATH=db_path or CONSOLE_DB_PATH,
+        SLACK_BOT_TOKEN=CONSOLE_BOT_TOKEN,
+        SLACK_APP_TOKEN="xapp-local-console",
+    )
+    return from_env(local)

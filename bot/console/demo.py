@@ -1,0 +1,138 @@
+"""``incident-bot demo``: a checkout outage replayed through the shell, start to post-mortem.
+
+Three people in three timezones (alice in Berlin, bob in New York, carol in Tokyo) declare,
+record, pin, add action items, get nudged and draft the post-mortem, on a fixed clock and a
+fresh database, so every run writes the same draft.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jinja2
+
+from bot.console import repl
+from bot.console.session import ShellClock, open_session
+from bot.deps import build_deps
+from bot.domain import format_duration, milestones, response_metrics
+from bot.nudges import NudgePolicy
+from bot.store import Store
+
+START = datetime(2026, 11, 27, 14, 20, tzinfo=UTC)  # a Friday afternoon in Europe
+RUN_ID = "DEMO"
+
+# Times typed without a zone are in the typist's own timezone: bob's 09:12 in New York is
+# 14:12 UTC, alice's 15:17 in Berlin is 14:17 UTC.
+SCRIPT = """\
+:as alice
+/incident start sev2 Checkout API returning 500s
+:as bob
+/timeline 09:12 trigger checkout-api v42 deployed to production
+/timeline 09:15 detected PagerDuty: checkout 5xx rate above 5%
+:as alice
+/timeline 15:17 ack paged on-call; alice is incident commander
+:time +2m
+:as carol
+/timeline assessed 31% of checkouts failing in EU and US, card payments only
+:as bob
+:pin Error rate since 14:12 UTC: 31% of POST /checkout return 500 https://grafana.example.com/d/checkout
+:time +3m
+/timeline hypothesis payments client connection pool exhausted after v42
+:time +3m
+:as alice
+/timeline escalated paged @carol, payments on-call
+:time +3m
+:as carol
+/timeline finding v42 lowered the payments client pool from 50 to 5 connections
+:pin Config diff v41 → v42: payments.pool.max 50 → 5 https://git.example.com/checkout/commit/8f3c2a1
+:time +3m
+:as bob
+/timeline mitigated rolled checkout-api back to v41
+:time +4m
+:as alice
+/timeline communicated status page: checkout degraded, recovering
+:time +2m
+:as bob
+/timeline monitoring 5xx rate back under 0.1%, watching for 30 minutes
+:time +15m
+:as carol
+/timeline fixed payments.pool.max restored to 50 and v43 deployed
+:time +10m
+:as alice
+/timeline resolved checkout stable for 30 minutes
+/timeline
+# --- Action items and an overdue nudge (issue 3) ---------------------------------------
+/action add @bob due 2026-12-01 alert on payments pool saturation verify: fires in staging at 90%
+/action add @carol medium-term check pool sizes in the deploy pipeline verify: rejects max < 20
+/action add long-term canary checkout deploys with automatic rollback on 5xx
+# Wednesday morning in New York: bob's item is overdue, and the nudge scan DMs him.
+:time 2026-12-02 15:10
+:as bob
+:click 1
+# --------------------------------------------------------------------------------------
+:as alice
+/postmortem draft
+"""
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    code: int
+    draft: Path | None
+    summary: str
+
+
+def run(
+    *,
+    out: Callable[[str], None],
+    err: Callable[[str], None],
+    drafts_dir: Path,
+    templates: jinja2.Environment,
+) -> DemoResult:
+    """Replay :data:`SCRIPT` on a fresh database and summarise the draft it wrote."""
+    with tempfile.TemporaryDirectory(prefix="incident-bot-demo-") as folder:
+        store = Store(Path(folder) / "demo.db")
+        store.migrate()
+        clock = ShellClock(start=START)
+        deps = build_deps(store=store, templates=templates, clock=clock)
+        try:
+            with open_session(
+                deps, clock, drafts_dir=drafts_dir, out=out, run_id=RUN_ID,
+                nudge_policy=NudgePolicy(),
+            ) as session:  # fmt: skip
+                code = repl.run_script(session, SCRIPT.splitlines(), err=err, name="demo")
+                saved = session.standin.saved_files
+                summary = _summary(store, session.channel.id) if code == 0 else ""
+        finally:
+            store.close()
+    return DemoResult(code=code, draft=saved[-1] if saved else None, summary=summary)
+
+
+def _summary(store: Store, channel_id: str) -> str:
+    """Two lines: the incident, and what the draft holds."""
+    incident = store.incident_for_channel(channel_id=channel_id)
+    if incident is None:
+        return ""
+    entries = store.entries(incident_id=incident.id)
+    items = store.items_for_incident(incident_id=incident.id)
+    nudged = sum(len(store.nudges_for_item(item_id=i.id)) for i in items)
+    metrics = response_metrics(milestones(incident, entries))
+    pins = sum(1 for e in entries if e.source == "pin")
+    people = len({e.actor_id for e in entries if e.actor_id})
+    done = sum(1 for i in items if i.status == "done")
+
+    def minutes(value: timedelta | None) -> str:
+        return format_duration(value) if value is not None else "—"
+
+    return (
+        f"{incident.id} ({incident.severity}) {incident.title}: {len(entries)} timeline entries "
+        f"({pins} pinned) by {people} people, {len(items)} action items ({done} done), "
+        f"{nudged} nudge{'s' if nudged != 1 else ''}.\n"
+        f"Detected in {minutes(metrics.time_to_detect)}, acknowledged in "
+        f"{minutes(metrics.time_to_acknowledge)}, mitigated in "
+        f"{minutes(metrics.time_to_mitigate)}, resolved in {minutes(metrics.time_to_resolve)}."
+    )
