@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import ADD_USAGE, DATE_FORMS
 from bot.domain import (
+    MILESTONE_ORDER,
     ActionItem,
     Incident,
     TimelineEntry,
     item_status_label,
     items_for_listing,
+    milestones,
+    out_of_order,
     status_label,
 )
 from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE
@@ -132,9 +135,91 @@ def help_text() -> str:
             "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "
             "`/action done|reopen ID` · `/action drop ID [reason]` · `/action assign ID @user` · "
             "`/action due ID DATE`.",
+            "• `/incident sev sev1|sev2|sev3|sev4` · `/incident status investigating|identified|"
+            "mitigated|monitoring|resolved` · `/incident resolve [how it was resolved]`: change "
+            "the incident; each change joins the timeline, the topic and the pinned intro.",
+            "• `/incident role commander|comms|scribe @user`: assign a role.",
+            "• `/incident set <field> <text>`: fill the template (impact, root-cause, resolution, "
+            "availability, error-rate, latency, staleness, users-affected, revenue, features, "
+            "sla-breaches, regions, services, data-sources, started, downtime, slo).",
+            "• `/incident show` (this incident) · `/incident list` (open incidents, anywhere).",
+            "• `/postmortem status`: which sections are filled and which are still to write.",
             "• `/incident help`: this list.",
         ]
     )
+
+
+def _age(since: datetime, now: datetime) -> str:
+    minutes = max(int((now - since).total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m"
+
+
+def incident_listing(incidents: list[Incident], now: datetime) -> str:
+    """`/incident list`: the open incidents, from any channel."""
+    if not incidents:
+        return f"No open incidents. Declare one with {START_USAGE}."
+    lines = [f"*Open incidents* ({len(incidents)})"]
+    for incident in incidents[:50]:
+        where = f"<#{incident.channel_id}>" if incident.channel_id else "no channel yet"
+        lines.append(
+            f"• *{incident.id}* {incident.severity} · {status_label(incident.status)} · "
+            f"open {_age(incident.started_at, now)} · {where} · {incident.title}"
+        )
+    if len(incidents) > 50:
+        lines.append(f"…and {len(incidents) - 50} more")
+    return "\n".join(lines)
+
+
+def incident_summary(
+    incident: Incident, entries: list[TimelineEntry], items: list[ActionItem], now: datetime
+) -> str:
+    """`/incident show`: the incident at a glance, for the person who asked."""
+    m = milestones(incident, entries)
+    roles = ", ".join(
+        f"{role} <@{user}>"
+        for role, user in (
+            ("commander", incident.commander_id),
+            ("comms", incident.comms_id),
+            ("scribe", incident.scribe_id),
+        )
+        if user
+    )
+    marks = " · ".join(
+        f"{name} {getattr(m, name):%H:%M}" if getattr(m, name) else f"{name} —"
+        for name in MILESTONE_ORDER
+    )
+    open_items = sum(1 for i in items if i.status == "open")
+    lines = [
+        f"*{incident.id}* · {incident.severity} · {status_label(incident.status)} · "
+        f"{incident.title}",
+        f"Started {m.started:%Y-%m-%d %H:%M} UTC ({_age(m.started, m.resolved or now)}"
+        f"{'' if m.resolved else ' so far'}) · {roles}",
+        f"Milestones (UTC): {marks}",
+        f"{len(entries)} timeline entries · {len(items)} action items ({open_items} open)",
+    ]
+    if incident.fields:
+        lines.append("Set: " + ", ".join(sorted(incident.fields)))
+    lines.extend(f"⚠️ {problem}" for problem in out_of_order(m))
+    return "\n".join(lines)
+
+
+def draft_checklist(incident: Incident, sections: list[tuple[str, bool]]) -> str:
+    """`/postmortem status`: each section of the draft, filled or still to write."""
+    to_fill = [title for title, filled in sections if not filled]
+    lines = [
+        f"*Post-mortem of {incident.id}*: {len(sections) - len(to_fill)} of {len(sections)} "
+        "sections filled"
+    ]
+    lines.extend(f"{'✅' if filled else '⬜'} {title}" for title, filled in sections)
+    if to_fill:
+        lines.append(
+            "Fill the summary, impact and scope with `/incident set <field> <text>`, "
+            "the timeline with `/timeline` or pins, actions with `/action add`; "
+            "the analysis and lessons are written in the draft itself."
+        )
+    return "\n".join(lines)
 
 
 def not_incident_channel_text(command: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -101,10 +102,44 @@ class Incident:
     channel_name: str | None = None
     intro_ts: str | None = None
     resolved_at: datetime | None = None
+    comms_id: str | None = None
+    scribe_id: str | None = None
+    # What `/incident set` filled, by field name (see INCIDENT_FIELDS), as typed.
+    fields: dict[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def is_active(self) -> bool:
         return self.status != "resolved"
+
+    @property
+    def impact_started_at(self) -> datetime | None:
+        """When impact began, if someone set it (``/incident set started …``)."""
+        value = self.fields.get("started")
+        return datetime.fromisoformat(value).astimezone(UTC) if value else None
+
+    @property
+    def downtime(self) -> timedelta | None:
+        value = self.fields.get("downtime")
+        return timedelta(minutes=int(value)) if value else None
+
+    @property
+    def slo(self) -> float:
+        value = self.fields.get("slo")
+        return float(value) if value else DEFAULT_SLO
+
+
+DEFAULT_SLO = 99.9
+
+# `/incident set <field> <text>`: the template's fields, grouped as the template groups them.
+INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "Executive summary": ("impact", "root-cause", "resolution"),
+    "Service level": ("availability", "error-rate", "latency", "staleness"),
+    "Business impact": ("users-affected", "revenue", "features", "sla-breaches"),
+    "Scope": ("regions", "services", "data-sources"),
+    "Time and SLO": ("started", "downtime", "slo"),
+}
+FIELD_NAMES = tuple(name for names in INCIDENT_FIELDS.values() for name in names)
+ROLES = ("commander", "comms", "scribe")
 
 
 @dataclass(frozen=True)
@@ -163,6 +198,9 @@ class Milestones:
     acknowledged: datetime | None
     mitigated: datetime | None
     resolved: datetime | None
+    # "set", "trigger" or "declared": a declaration is often later than the first signs,
+    # so milestones before it are not out of order.
+    started_from: str = "declared"
 
 
 def first_of_kind(entries: list[TimelineEntry], kind: str) -> datetime | None:
@@ -171,15 +209,17 @@ def first_of_kind(entries: list[TimelineEntry], kind: str) -> datetime | None:
 
 
 def milestones(incident: Incident, entries: list[TimelineEntry]) -> Milestones:
-    """Milestones from the first entry of each kind; ``started`` falls back to the incident."""
+    """Milestones from the first entry of each kind; ``started`` is the impact start if set,
+    else the first ``trigger`` entry, else the incident's start."""
     trigger = first_of_kind(entries, "trigger")
     resolved = first_of_kind(entries, "resolved") or incident.resolved_at
     return Milestones(
-        started=trigger or incident.started_at,
+        started=incident.impact_started_at or trigger or incident.started_at,
         detected=first_of_kind(entries, "detected"),
         acknowledged=first_of_kind(entries, "acknowledged"),
         mitigated=first_of_kind(entries, "mitigated"),
         resolved=resolved,
+        started_from="set" if incident.impact_started_at else "trigger" if trigger else "declared",
     )
 
 
@@ -207,6 +247,32 @@ def response_metrics(m: Milestones) -> ResponseMetrics:
         time_to_mitigate=_between(m.acknowledged, m.mitigated),
         time_to_resolve=_between(m.started, m.resolved),
     )
+
+
+MILESTONE_ORDER = ("started", "detected", "acknowledged", "mitigated", "resolved")
+
+
+def out_of_order(m: Milestones) -> list[str]:
+    """Milestones earlier than one that should precede them, as sentences for a reader."""
+    problems = []
+    names = MILESTONE_ORDER if m.started_from != "declared" else MILESTONE_ORDER[1:]
+    known = [(name, getattr(m, name)) for name in names if getattr(m, name)]
+    for i, (later, later_at) in enumerate(known):
+        for earlier, earlier_at in known[:i]:
+            if later_at < earlier_at:
+                problems.append(
+                    f"{later} ({later_at:%Y-%m-%d %H:%M} UTC) is before {earlier} "
+                    f"({earlier_at:%Y-%m-%d %H:%M} UTC)"
+                )
+                break
+    return problems
+
+
+def downtime_of(incident: Incident, m: Milestones) -> timedelta | None:
+    """Downtime as set, or else mitigated − started."""
+    if incident.downtime is not None:
+        return incident.downtime
+    return m.mitigated - m.started if m.mitigated else None
 
 
 def format_duration(delta: timedelta) -> str:

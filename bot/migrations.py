@@ -135,6 +135,25 @@ def m0002_action_items(db: Database) -> None:
     db.execute("CREATE INDEX nudges_by_item ON nudges (item_id, number)")
 
 
+@migrations(name="0003_incident_lifecycle")
+def m0003_incident_lifecycle(db: Database) -> None:
+    db.execute("ALTER TABLE incidents ADD COLUMN comms_id TEXT")
+    db.execute("ALTER TABLE incidents ADD COLUMN scribe_id TEXT")
+    db.execute(
+        """
+        CREATE TABLE incident_fields (
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (incident_id, name)
+        )
+        """
+    )
+    db.execute("CREATE INDEX incidents_by_status ON incidents (status, created_at)")
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -7,7 +7,7 @@ it; table cells are escaped here so that no user text can break a table.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,21 +16,25 @@ from dateutil.relativedelta import relativedelta
 
 from bot.domain import (
     DETECTION,
+    FIELD_NAMES,
     HORIZONS,
     INVESTIGATION,
+    MILESTONE_ORDER,
     RESOLUTION,
     ActionItem,
     Incident,
+    Milestones,
     TimelineEntry,
+    downtime_of,
     format_duration,
     item_status_label,
     milestones,
+    out_of_order,
     response_metrics,
 )
 from bot.parsing import slack_to_text
 
 TEMPLATE_NAME = "postmortem.md.j2"
-DEFAULT_SLO = 99.9
 MONTH = timedelta(days=30)
 
 
@@ -108,7 +112,18 @@ class DraftContext:
     next_review_date: str
     updated_by: str | None
     entry_count: int
-    sections_to_fill: list[str] = field(default_factory=list)
+    # `/incident set` fields by name with "_" for "-" (every name present; None when unset).
+    fields: dict[str, str | None] = field(default_factory=dict)
+    slo_target: str = "99.9"
+    technical_review: str | None = None
+    phases: list[tuple[str, str]] = field(default_factory=list)
+    order_warnings: list[str] = field(default_factory=list)
+    sections: list[tuple[str, bool]] = field(default_factory=list)
+
+    @property
+    def sections_to_fill(self) -> list[str]:
+        """The sections a person still has to write, in template order."""
+        return [title for title, filled in self.sections if not filled]
 
 
 # Sections a person still has to write when nothing fills them (the 30-day follow-up and
@@ -144,6 +159,17 @@ def _row(entry: TimelineEntry, names: Mapping[str, str]) -> TimelineRow:
     )
 
 
+def _declaration(incident: Incident, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The declaration is a moment of the timeline even when nobody typed it."""
+    if any(e.kind == "declared" for e in entries):
+        return []
+    text = f"{incident.severity} incident declared: {incident.title}"
+    return [
+        TimelineEntry(0, incident.id, incident.started_at, "declared", text,
+                      incident.commander_id, None, "lifecycle")
+    ]  # fmt: skip
+
+
 def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> ActionRow:
     text = item.text + (f" (dropped: {item.drop_reason})" if item.drop_reason else "")
     return ActionRow(
@@ -156,7 +182,22 @@ def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> Ac
 
 
 def _duration(delta: timedelta | None) -> str | None:
-    return format_duration(delta) if delta is not None and delta >= timedelta(0) else None
+    if delta is None:
+        return None
+    return format_duration(delta) if delta >= timedelta(0) else "⚠️ out of order (check the times)"
+
+
+def _phases(m: Milestones) -> list[tuple[str, str]]:
+    """The milestones for the phase diagram: (label, time), ``—`` where unknown."""
+    shown = []
+    for name in MILESTONE_ORDER:
+        at = getattr(m, name)
+        if at is None:
+            shown.append((name.capitalize(), "—"))
+        else:
+            same_day = at.date() == m.started.date()
+            shown.append((name.capitalize(), at.strftime("%H:%M" if same_day else "%m-%d %H:%M")))
+    return shown
 
 
 def _slo(downtime: timedelta | None, slo_percent: float) -> SloImpact | None:
@@ -188,13 +229,14 @@ def build_context(
     m = milestones(incident, entries)
     metrics = response_metrics(m)
     rows: dict[str, list[TimelineRow]] = {DETECTION: [], INVESTIGATION: [], RESOLUTION: []}
-    for entry in sorted(entries, key=lambda e: (e.at, e.id)):
+    for entry in sorted([*entries, *_declaration(incident, entries)], key=lambda e: (e.at, e.id)):
         rows[entry.kind_info.section].append(_row(entry, names))
     actions: dict[str, list[ActionRow]] = {h: [] for h in HORIZONS}
     for item in sorted(items or [], key=lambda i: (i.due_date, i.id)):
         actions[item.horizon].append(_action_row(item, names, now))
     duration = _duration(metrics.time_to_resolve)
-    slo = _slo(m.mitigated - m.started if m.mitigated else None, DEFAULT_SLO)
+    slo = _slo(downtime_of(incident, m), incident.slo)
+    author_id = incident.scribe_id or incident.commander_id
     context = DraftContext(
         incident_id=incident.id,
         date=m.started.strftime("%Y-%m-%d"),
@@ -210,13 +252,20 @@ def build_context(
         immediate_actions=actions["immediate"],
         medium_term_actions=actions["medium-term"],
         long_term_actions=actions["long-term"],
-        time_to_detect=_duration(metrics.time_to_detect),
+        time_to_detect=(
+            None
+            if m.started_from == "declared" and m.detected and m.detected < m.started
+            else _duration(metrics.time_to_detect)
+        ),
         time_to_acknowledge=_duration(metrics.time_to_acknowledge),
         time_to_mitigate=_duration(metrics.time_to_mitigate),
         time_to_resolve=_duration(metrics.time_to_resolve),
         slo=slo,
         channel="#" + incident.channel_name if incident.channel_name else None,
-        author=_name(incident.commander_id, None, names),
+        author=_name(author_id, None, names),
+        technical_review=(
+            _name(incident.commander_id, None, names) if incident.scribe_id else None
+        ),
         screenshots=[
             inline(f"{slack_to_text(e.text, names)} ({e.permalink})")
             for e in entries
@@ -226,34 +275,44 @@ def build_context(
         next_review_date=(m.started + relativedelta(months=6)).strftime("%Y-%m-%d"),
         updated_by=_name(requested_by, None, names) if requested_by else None,
         entry_count=len(entries),
+        fields={
+            name.replace("-", "_"): inline(slack_to_text(incident.fields[name], names))
+            if name in incident.fields
+            else None
+            for name in FIELD_NAMES
+        },
+        slo_target=f"{incident.slo:g}",
+        phases=_phases(m),
+        order_warnings=out_of_order(m),
     )
-    return _with_sections_to_fill(context)
+    return replace(context, sections=section_status(context))
 
 
-def _with_sections_to_fill(c: DraftContext) -> DraftContext:
-    missing = ["Executive Summary", "Service Level Impact", "Business Impact"]
-    missing.append("Geographic/Component Scope")
-    for title, section_rows in (
-        (DETECTION, c.detection_rows),
-        (INVESTIGATION, c.investigation_rows),
-        (RESOLUTION, c.resolution_rows),
-    ):
-        if not section_rows:
-            missing.append(title)
-    missing.extend(ALWAYS_TO_FILL)
-    for title, action_rows in (
-        ("Immediate Actions", c.immediate_actions),
-        ("Medium-term Actions", c.medium_term_actions),
-        ("Long-term Actions", c.long_term_actions),
-    ):
-        if not action_rows:
-            missing.append(title)
+def section_status(c: DraftContext) -> list[tuple[str, bool]]:
+    """Every section a person writes or the bot fills, in template order, and whether it is
+    filled: what `/postmortem status` lists and the summary line counts."""
+    f = c.fields
+
+    def all_set(*names: str) -> bool:
+        return all(f.get(name) for name in names)
+
     metrics = (c.time_to_detect, c.time_to_acknowledge, c.time_to_mitigate, c.time_to_resolve)
-    if any(value is None for value in metrics):
-        missing.append("Response Time Metrics")
-    if c.slo is None:
-        missing.append("SLO Impact Calculation")
-    return DraftContext(**{**c.__dict__, "sections_to_fill": missing})
+    return [
+        ("Executive Summary", all_set("impact", "root_cause", "resolution")),
+        ("Service Level Impact", all_set("availability", "error_rate", "latency", "staleness")),
+        ("Business Impact", all_set("users_affected", "revenue", "features", "sla_breaches")),
+        ("Geographic/Component Scope", all_set("regions", "services", "data_sources")),
+        (DETECTION, bool(c.detection_rows)),
+        (INVESTIGATION, bool(c.investigation_rows)),
+        (RESOLUTION, bool(c.resolution_rows)),
+        *((title, False) for title in ALWAYS_TO_FILL[:4]),
+        ("Immediate Actions", bool(c.immediate_actions)),
+        ("Medium-term Actions", bool(c.medium_term_actions)),
+        ("Long-term Actions", bool(c.long_term_actions)),
+        *((title, False) for title in ALWAYS_TO_FILL[4:]),
+        ("Response Time Metrics", all(v is not None and "⚠️" not in v for v in metrics)),
+        ("SLO Impact Calculation", c.slo is not None),
+    ]
 
 
 def summary_line(context: DraftContext) -> str:
@@ -317,10 +376,18 @@ def sample_context(now: datetime) -> DraftContext:
         commander_id="U0",
         started_at=now,
         channel_name="incident-20000101-0000",
+        scribe_id="U0",
+        fields={
+            **{name: "check" for name in FIELD_NAMES},
+            "started": now.isoformat(),
+            "downtime": "30",
+            "slo": "99.9",
+        },
     )
-    entries = [
-        TimelineEntry(1, incident.id, now, kind, "check", "U0", "check", "command")
-        for kind in ("trigger", "detected", "acknowledged", "mitigated", "note", "resolved")
+    kinds = ("trigger", "detected", "mitigated", "acknowledged", "note", "resolved", "declared")
+    entries = [  # acknowledged after mitigated: the out-of-order warning is rendered too
+        TimelineEntry(n, incident.id, now + timedelta(minutes=n), kind, "check", "U0", None, "file")
+        for n, kind in enumerate(kinds, start=1)
     ]
     items = [
         ActionItem(n, incident.id, "check", "U0", horizon, "2000-01-08", now, "check", "open")

@@ -69,6 +69,19 @@ def announce(client: WebClient, incident: Incident, channel_id: str) -> str:
     return ts
 
 
+def refresh(client: WebClient, incident: Incident) -> None:
+    """Show a changed incident in its channel's topic and pinned intro."""
+    assert incident.channel_id is not None
+    client.conversations_setTopic(channel=incident.channel_id, topic=blocks.topic(incident))
+    if incident.intro_ts:
+        client.chat_update(
+            channel=incident.channel_id,
+            ts=incident.intro_ts,
+            text=blocks.intro_text(incident),
+            blocks=blocks.intro_blocks(incident),
+        )
+
+
 def upload_markdown(
     client: WebClient, *, channel_id: str, filename: str, content: str, comment: str
 ) -> None:

@@ -153,7 +153,69 @@ class Store:
     def get_incident(self, *, incident_id: str) -> Incident | None:
         """The incident with this ID, or None."""
         rows = self._rows("SELECT * FROM incidents WHERE id = ?", [incident_id])
-        return _incident(rows[0]) if rows else None
+        return self._with_fields(rows[0]) if rows else None
+
+    def _with_fields(self, row: dict[str, Any]) -> Incident:
+        fields = self._rows(
+            "SELECT name, value FROM incident_fields WHERE incident_id = ?", [row["id"]]
+        )
+        return _incident(row, {f["name"]: f["value"] for f in fields})
+
+    def update_incident(
+        self,
+        *,
+        incident_id: str,
+        actor_id: str,
+        now: datetime,
+        entry: tuple[str, str] | None = None,
+        **columns: Any,
+    ) -> Incident:
+        """Change severity, status, roles or resolution time, and add the timeline entry
+        ``(kind, text)`` that records the change, in one transaction."""
+        allowed = {"severity", "status", "resolved_at", "commander_id", "comms_id", "scribe_id"}
+        unknown = set(columns) - allowed
+        if unknown:
+            raise ValueError(f"not incident columns: {sorted(unknown)}")
+        values = {k: to_db_time(v) if isinstance(v, datetime) else v for k, v in columns.items()}
+        with self._write() as db:
+            if values:
+                assignments = ", ".join(f"{name} = :{name}" for name in values)
+                db.execute(
+                    f"UPDATE incidents SET {assignments} WHERE id = :incident_id",
+                    {**values, "incident_id": incident_id},
+                )
+            if entry is not None:
+                db["timeline_entries"].insert(
+                    {
+                        "incident_id": incident_id, "at": to_db_time(now), "kind": entry[0],
+                        "text": entry[1], "actor_id": actor_id, "actor_name": None,
+                        "source": "lifecycle", "source_key": None, "source_event_ts": None,
+                        "permalink": None, "removed_at": None, "created_at": to_db_time(now),
+                    }
+                )  # fmt: skip
+        incident = self.get_incident(incident_id=incident_id)
+        assert incident is not None
+        return incident
+
+    def set_field(
+        self, *, incident_id: str, name: str, value: str, actor_id: str, now: datetime
+    ) -> Incident:
+        """Fill one of the template's fields (``/incident set``)."""
+        with self._write() as db:
+            db["incident_fields"].upsert(
+                {"incident_id": incident_id, "name": name, "value": value, "set_by": actor_id,
+                 "set_at": to_db_time(now)},
+                pk=("incident_id", "name"),
+            )  # fmt: skip
+        incident = self.get_incident(incident_id=incident_id)
+        assert incident is not None
+        return incident
+
+    def incidents(self, *, open_only: bool = False) -> list[Incident]:
+        """Incidents, newest first; only those not resolved with ``open_only``."""
+        where = "WHERE status != 'resolved'" if open_only else ""
+        rows = self._rows(f"SELECT * FROM incidents {where} ORDER BY created_at DESC, rowid DESC")
+        return [self._with_fields(row) for row in rows]
 
     def incident_for_channel(self, *, channel_id: str) -> Incident | None:
         """The most recent incident whose channel this is, or None."""
@@ -162,7 +224,7 @@ class Store:
             "LIMIT 1",
             [channel_id],
         )
-        return _incident(rows[0]) if rows else None
+        return self._with_fields(rows[0]) if rows else None
 
     def set_incident_channel(self, *, incident_id: str, channel_id: str, channel_name: str) -> None:
         """Record the Slack channel opened or adopted for an incident."""
@@ -609,10 +671,13 @@ def _newer(row: dict[str, Any], event_ts: str) -> bool | None:
         return None
 
 
-def _incident(row: dict[str, Any]) -> Incident:
+def _incident(row: dict[str, Any], fields: dict[str, str] | None = None) -> Incident:
     started = from_db_time(row["started_at"])
     assert started is not None
     return Incident(
+        comms_id=row.get("comms_id"),
+        scribe_id=row.get("scribe_id"),
+        fields=fields or {},
         id=row["id"],
         title=row["title"],
         severity=row["severity"],

@@ -100,6 +100,12 @@ def test_the_timeline_tables_hold_every_entry_in_utc(
             "paged on-call; alice is incident commander",
         ],
         [
+            "2026-11-27 14:20",
+            "Incident declared",
+            "@alice",
+            "SEV2 incident declared: Checkout API returning 500s",
+        ],
+        [
             "2026-11-27 14:22",
             "Initial assessment",
             "@carol",

@@ -209,7 +209,12 @@ def test_first_of_each_kind_wins_whatever_the_insertion_order() -> None:
         make_entry(11, "note", at(-60)),
     ]
     expected = Milestones(
-        started=at(-25), detected=at(2), acknowledged=at(4), mitigated=at(45), resolved=at(90)
+        started=at(-25),
+        detected=at(2),
+        acknowledged=at(4),
+        mitigated=at(45),
+        resolved=at(90),
+        started_from="trigger",
     )
     assert milestones(make_incident(), entries) == expected
     assert milestones(make_incident(), list(reversed(entries))) == expected

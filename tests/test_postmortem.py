@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,8 +90,21 @@ def full_context() -> postmortem.DraftContext:
         ActionItem(2, "INCIDENT-20261127-1432", "Canary deploys", "U_ALICE", "medium-term",
                    "2026-12-27", START + timedelta(days=31), None, "open"),
     ]  # fmt: skip
+    filled = replace(
+        incident(),
+        scribe_id="U_BOB",
+        fields={
+            "impact": "31% of checkouts failed\nfor an hour",
+            "root-cause": "payments pool max lowered to 5",
+            "resolution": "rolled back to v41",
+            "availability": "99.2%",
+            "regions": "eu-west-1, us-east-1",
+            "downtime": "40",
+            "slo": "99.95",
+        },
+    )
     return postmortem.build_context(
-        incident=incident(), entries=entries, names=NAMES, now=START + timedelta(hours=2),
+        incident=filled, entries=entries, names=NAMES, now=START + timedelta(hours=2),
         requested_by="U_BOB", items=items,
     )  # fmt: skip
 
@@ -119,7 +134,19 @@ def test_with_nothing_known_the_draft_is_the_template_with_header_filled() -> No
         pytest.skip(f"the shared template is not beside this clone ({TEMPLATE_SPEC})")
     empty = postmortem.build_context(incident=incident(), entries=[], names={}, now=START)
     draft = render(empty)
-    spec_lines = TEMPLATE_SPEC.read_text().splitlines()
+    # The phase diagram is the draft's own addition: a code block, no heading.
+    mermaid = re.search(r"\n```mermaid\n.*?\n```\n", draft, flags=re.S)
+    assert mermaid is not None and "Started<br/>14:32" in mermaid.group(0)
+    draft = draft.replace(mermaid.group(0), "")
+    # The declaration is known from the start: it replaces the Detection placeholder rows.
+    declared = "| 2026-11-27 14:32 | Incident declared | @U_ALICE | SEV2 incident declared: "
+    assert declared + "Checkout API returning 500s |" in draft
+    spec = TEMPLATE_SPEC.read_text()
+    placeholder_start = spec.index("| HH:MM | Initial trigger")
+    placeholder_end = spec.index("\n\n", placeholder_start) + 1
+    spec = spec[:placeholder_start] + spec[placeholder_end:]
+    draft = re.sub(r"\| 2026-11-27 14:32 \| Incident declared [^\n]*\n", "", draft)
+    spec_lines = spec.splitlines()
     draft_lines = draft.splitlines()
     assert len(draft_lines) == len(spec_lines)
     differing = [(s, d) for s, d in zip(spec_lines, draft_lines, strict=True) if s != d]

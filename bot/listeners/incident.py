@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, slackio
+from bot import blocks, lifecycle, slackio
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
     START_USAGE,
     UsageError,
+    needs_user_timezone,
     parse_start,
     split_subcommand,
     unknown_subcommand,
@@ -24,28 +26,36 @@ from bot.parsing import (
 log = logging.getLogger(__name__)
 
 
-def handle_incident(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """Ack at once: help, an error sentence, or the declared incident."""
+def handle_incident(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Ack at once: help, an error sentence, the declared incident, or the change made."""
     subcommand, args = split_subcommand(command.get("text", ""), INCIDENT_SUBCOMMANDS)
-    if subcommand == "help":
-        ack(text=blocks.help_text())
-        return
-    if subcommand != "start":
-        ack(
-            text=str(unknown_subcommand(subcommand, "/incident", INCIDENT_SUBCOMMANDS, START_USAGE))
-        )
-        return
     try:
-        start = parse_start(args)
+        if subcommand == "help":
+            ack(text=blocks.help_text())
+        elif subcommand == "start":
+            _start(ack, command, context, args, deps)
+        elif subcommand == "list":
+            ack(text=blocks.incident_listing(deps.store.incidents(open_only=True), deps.clock()))
+        elif subcommand in INCIDENT_SUBCOMMANDS:
+            _change(ack, command, context, client, subcommand, args, deps)
+        else:
+            usage = f"{START_USAGE}, or `/incident help` for every command"
+            raise unknown_subcommand(subcommand, "/incident", INCIDENT_SUBCOMMANDS, usage)
     except UsageError as exc:
         ack(text=str(exc))
-        return
+
+
+def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, deps: Deps) -> None:
+    start = parse_start(args)
     channel_id, channel_name = command.get("channel_id"), command.get("channel_name")
     existing = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
     if existing is not None and existing.is_active:
         ack(text=blocks.already_active_text(existing))
         return
     adopt = is_incident_channel_name(channel_name)
+    trigger_id = command.get("trigger_id")
     incident, created = deps.store.create_incident(
         title=start.title,
         severity=start.severity,
@@ -53,11 +63,77 @@ def handle_incident(ack: Ack, command: dict[str, Any], context: BoltContext, dep
         started_at=deps.clock(),
         channel_id=channel_id if adopt else None,
         channel_name=channel_name if adopt else None,
-        request_key=f"cmd:{command.get('trigger_id') or ''}" if command.get("trigger_id") else None,
+        request_key=f"cmd:{trigger_id}" if trigger_id else None,
     )
     if created:
         context["declared_incident"] = incident
     ack(text=blocks.declared_text(incident, creating_channel=not adopt))
+
+
+def _change(
+    ack: Ack,
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    subcommand: str,
+    args: str,
+    deps: Deps,
+) -> None:
+    """sev, status, resolve, role, set and show: they act on this channel's incident."""
+    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    if incident is None:
+        raise UsageError(blocks.not_incident_channel_text(f"/incident {subcommand}"))
+    now, user_id = deps.clock(), command["user_id"]
+    if subcommand == "show":
+        entries = deps.store.entries(incident_id=incident.id)
+        items = deps.store.items_for_incident(incident_id=incident.id)
+        ack(text=blocks.incident_summary(incident, entries, items, now))
+        return
+    if subcommand == "set":
+        value = args.strip().partition(" ")[2]
+        zone = deps.users.get(client, user_id).zone if needs_user_timezone(value) else UTC
+        name, value = lifecycle.parse_field(args, now=now, tz=zone)
+        deps.store.set_field(
+            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+        )
+        ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
+        return
+    if subcommand == "role":
+        column, member = lifecycle.plan_role(incident, args)
+        role = column.removesuffix("_id")
+        change = lifecycle.Change(
+            f"👤 <@{member}> is now the {role}.",
+            {column: member},
+            ("note", f"<@{member}> is now the {role}"),
+            refresh_channel=column == "commander_id",
+        )
+    elif subcommand == "sev":
+        change = lifecycle.plan_severity(incident, args)
+    elif subcommand == "status":
+        change = lifecycle.plan_status(incident, args, now)
+    else:
+        change = lifecycle.plan_resolve(incident, args, now)
+    if not change.columns:
+        ack(text=change.message)  # nothing changed: only the person who asked hears it
+        return
+    updated = deps.store.update_incident(
+        incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry, **change.columns
+    )
+    for name, value in change.fields.items():
+        updated = deps.store.set_field(
+            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+        )
+    if change.refresh_channel:
+        context["changed_incident"] = updated
+    ack(text=change.message, response_type="in_channel")
+
+
+def refresh_channel(context: BoltContext, client: WebClient) -> None:
+    """After the ack: the topic and the pinned intro show the incident as it is now."""
+    incident: Incident | None = context.get("changed_incident")
+    if incident is None or incident.channel_id is None:
+        return
+    slackio.refresh(client, incident)
 
 
 def set_up_channel(
@@ -91,4 +167,4 @@ def set_up_channel(
 
 
 def register(app: App) -> None:
-    app.command("/incident")(ack=handle_incident, lazy=[set_up_channel])
+    app.command("/incident")(ack=handle_incident, lazy=[set_up_channel, refresh_channel])

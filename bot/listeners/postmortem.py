@@ -27,13 +27,23 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
     if subcommand == "help":
         ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
         return
-    if subcommand != "draft":
+    if subcommand not in ("draft", "status"):
         usage = POSTMORTEM_USAGE
         ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
         return
     incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
-        ack(text=blocks.not_incident_channel_text("/postmortem draft"))
+        ack(text=blocks.not_incident_channel_text(f"/postmortem {subcommand}"))
+        return
+    if subcommand == "status":
+        draft = postmortem.build_context(
+            incident=incident,
+            entries=deps.store.entries(incident_id=incident.id),
+            names={},
+            now=deps.clock(),
+            items=deps.store.items_for_incident(incident_id=incident.id),
+        )
+        ack(text=blocks.draft_checklist(incident, draft.sections))
         return
     context["draft_incident"] = incident
     ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")

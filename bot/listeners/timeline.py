@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.deps import Deps
-from bot.domain import TimelineEntry
+from bot.domain import Incident, TimelineEntry, milestones, out_of_order
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
 
 
@@ -33,6 +33,8 @@ def handle_timeline(
     except UsageError as exc:
         ack(text=str(exc))
         return
+    milestone = parsed.kind in MILESTONE_KINDS
+    before = _order_problems(incident, deps) if milestone else []
     trigger_id = command.get("trigger_id")
     entry, created = deps.store.add_entry(
         incident_id=incident.id,
@@ -47,7 +49,18 @@ def handle_timeline(
     )
     if created:
         context["recorded_entry"] = entry
+        if milestone:
+            context["order_warnings"] = [
+                p for p in _order_problems(incident, deps) if p not in before
+            ]
     ack()
+
+
+MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved")
+
+
+def _order_problems(incident: Incident, deps: Deps) -> list[str]:
+    return out_of_order(milestones(incident, deps.store.entries(incident_id=incident.id)))
 
 
 def post_reply(
@@ -58,9 +71,10 @@ def post_reply(
     if entry is None:
         return
     tz_name = deps.users.get(client, command["user_id"]).tz
-    client.chat_postMessage(
-        channel=command["channel_id"], text=blocks.entry_recorded_text(entry, tz_name)
-    )
+    text = blocks.entry_recorded_text(entry, tz_name)
+    for problem in context.get("order_warnings") or []:
+        text += f"\n⚠️ Out of order: {problem}. Check the times."
+    client.chat_postMessage(channel=command["channel_id"], text=text)
 
 
 def register(app: App) -> None:

@@ -1,0 +1,163 @@
+"""Pure rules of the incident lifecycle: what `/incident sev|status|resolve|role|set` change.
+
+Each ``plan_*`` function takes the incident as it is and returns a ``Change`` (the columns to
+write, the timeline entry that records it, and the sentence for the user), or raises a
+``UsageError`` whose message shows the right syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.domain import (
+    FIELD_NAMES,
+    INCIDENT_FIELDS,
+    ROLES,
+    STATUSES,
+    Incident,
+    normalize_severity,
+    status_label,
+)
+from bot.parsing import UsageError, clean_text, parse_leading_time
+
+SEV_USAGE = "`/incident sev sev1|sev2|sev3|sev4`"
+STATUS_USAGE = "`/incident status investigating|identified|mitigated|monitoring|resolved`"
+RESOLVE_USAGE = "`/incident resolve [how it was resolved]`"
+ROLE_USAGE = "`/incident role commander|comms|scribe @user`"
+SET_USAGE = "`/incident set <field> <text>`"
+REOPEN_HINT = "reopen it with `/incident status investigating` first"
+
+# The timeline entry each status records; the others are notes.
+STATUS_ENTRY_KIND = {"mitigated": "mitigated", "monitoring": "monitoring", "resolved": "resolved"}
+
+
+@dataclass(frozen=True)
+class Change:
+    message: str
+    columns: dict[str, Any] = field(default_factory=dict)
+    entry: tuple[str, str] | None = None
+    refresh_channel: bool = False  # the topic and the pinned intro show what changed
+    fields: dict[str, str] = field(default_factory=dict)  # `/incident set` fields it fills
+
+
+def _closed(incident: Incident, what: str) -> UsageError:
+    return UsageError(f"{incident.id} is resolved, so its {what} cannot change: {REOPEN_HINT}.")
+
+
+def plan_severity(incident: Incident, args: str) -> Change:
+    severity = normalize_severity(args.split()[0]) if args.split() else None
+    if severity is None:
+        raise UsageError(f"Give a severity: {SEV_USAGE}.")
+    if not incident.is_active:
+        raise _closed(incident, "severity")
+    if severity == incident.severity:
+        return Change(f"{incident.id} is already {severity}.")
+    text = f"Severity changed from {incident.severity} to {severity}"
+    return Change(f"🔺 {text}.", {"severity": severity}, ("note", text), refresh_channel=True)
+
+
+def plan_status(incident: Incident, args: str, now: datetime) -> Change:
+    status = args.strip().lower()
+    if status not in STATUSES:
+        raise UsageError(f"`{args.strip()}` isn't a status: use {STATUS_USAGE}.")
+    if status == "resolved":
+        return plan_resolve(incident, "", now)
+    if not incident.is_active and status != "investigating":
+        raise _closed(incident, "status")
+    if status == incident.status:
+        return Change(f"{incident.id} is already {status_label(status)}.")
+    columns: dict[str, Any] = {"status": status}
+    if not incident.is_active:
+        columns["resolved_at"] = None
+        text = f"Incident reopened: {status_label(status)}"
+        kind = "declared"
+    else:
+        text = f"Status changed to {status_label(status)}"
+        kind = STATUS_ENTRY_KIND.get(status, "note")
+    return Change(f"📣 {text}.", columns, (kind, text), refresh_channel=True)
+
+
+def plan_resolve(incident: Incident, resolution: str, now: datetime) -> Change:
+    if not incident.is_active:
+        when = f" at {incident.resolved_at:%Y-%m-%d %H:%M} UTC" if incident.resolved_at else ""
+        raise UsageError(
+            f"{incident.id} was already resolved{when}; to reopen it, use "
+            "`/incident status investigating`."
+        )
+    text = clean_text(resolution).replace("\n", " ")
+    entry_text = f"Incident resolved: {text}" if text else "Incident resolved"
+    return Change(
+        f"✅ {incident.id} resolved. Run `/postmortem draft` for the post-mortem.",
+        {"status": "resolved", "resolved_at": now},
+        ("resolved", entry_text),
+        refresh_channel=True,
+        fields={"resolution": text} if text and "resolution" not in incident.fields else {},
+    )
+
+
+def plan_role(incident: Incident, args: str) -> tuple[str, str]:
+    """``commander|comms|scribe @user`` → (column, user ID)."""
+    words = args.split()
+    role = words[0].lower() if words else ""
+    mention = re.fullmatch(r"<@([A-Z0-9_]+)(?:\|[^>]*)?>", words[1]) if len(words) > 1 else None
+    if role not in ROLES or mention is None:
+        raise UsageError(f"Name the role and the person: {ROLE_USAGE}.")
+    return f"{role}_id" if role != "commander" else "commander_id", mention.group(1)
+
+
+def field_usage() -> str:
+    groups = "; ".join(f"{group}: {', '.join(names)}" for group, names in INCIDENT_FIELDS.items())
+    return f"{SET_USAGE} with <field> one of {groups}"
+
+
+def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
+    """``<field> <text>`` → (field, value to store); times as UTC ISO, downtime in minutes."""
+    words = clean_text(args).split(maxsplit=1)
+    name = words[0].lower() if words else ""
+    if name not in FIELD_NAMES:
+        shown = f"`{words[0]}` isn't a field I know" if words else "Name the field to set"
+        raise UsageError(f"{shown}: use {field_usage()}.")
+    value = words[1].strip() if len(words) > 1 else ""
+    if not value:
+        raise UsageError(f"Give a value for {name}: `/incident set {name} <text>`.")
+    if name == "started":
+        parsed = parse_leading_time(value, now=now, tz=tz)
+        if not parsed.explicit or parsed.rest:
+            raise UsageError(
+                "Give when impact began as `/timeline` reads times, e.g. "
+                "`/incident set started 14:05` or `/incident set started 2026-11-27 14:05 UTC`."
+            )
+        return name, parsed.at.isoformat(timespec="seconds")
+    if name == "downtime":
+        minutes = parse_minutes(value)
+        if minutes is None:
+            raise UsageError(
+                "Give the downtime as `37m`, `1h 5m` or `2h`: `/incident set downtime 37m`."
+            )
+        return name, str(minutes)
+    if name == "slo":
+        try:
+            slo = float(value.rstrip("%"))
+        except ValueError:
+            slo = -1.0
+        if not 0 < slo < 100:
+            raise UsageError("Give the SLO as a percentage below 100: `/incident set slo 99.95`.")
+        return name, f"{slo:g}"
+    return name, value.replace("\n", " ")
+
+
+def parse_minutes(text: str) -> int | None:
+    """``37m``, ``1h 5m``, ``2h``, ``1h05`` or ``90`` → minutes; None if it is not a duration."""
+    compact = text.strip().lower().replace(" ", "")
+    if compact.isdigit():
+        return int(compact)
+    match = re.fullmatch(r"(?:(\d+)h(?:ours?|rs?)?)?(?:(\d+)m(?:in(?:utes?|s)?)?)?", compact)
+    if not match or not (match.group(1) or match.group(2)):
+        match = re.fullmatch(r"(\d+)h(\d{1,2})", compact)
+        if not match:
+            return None
+    hours, minutes = int(match.group(1) or 0), int(match.group(2) or 0)
+    return hours * 60 + minutes
