@@ -88,7 +88,7 @@ def plan_resolve(incident: Incident, resolution: str, now: datetime) -> Change:
             "`/incident status investigating`."
         )
     text = clean_text(resolution).replace("\n", " ")
-    entry_text = f"Incident resolved: {text}" if text else "Incident resolved"
+    entry_text = text or "Incident resolved"
     return Change(
         f"✅ {incident.id} resolved. Run `/postmortem draft` for the post-mortem.",
         {"status": "resolved", "resolved_at": now},

@@ -63,7 +63,15 @@ SCRIPT = """\
 /timeline fixed payments.pool.max restored to 50 and v43 deployed
 :time +10m
 :as alice
-/timeline resolved checkout stable for 30 minutes
+/incident resolve checkout stable for 30 minutes; v43 carries the restored pool size
+# --- The lifecycle and the template's fields (issue 4) ---------------------------------
+/incident role scribe @carol
+/incident set impact 31% of card checkouts failed for 22 minutes in EU and US
+/incident set root-cause checkout-api v42 cut the payments client pool from 50 to 5
+/incident set users-affected about 18,000 customers
+/incident set services checkout-api, payments-client
+/incident set regions eu-west-1, us-east-1
+/postmortem status
 /timeline
 # --- Action items and an overdue nudge (issue 3) ---------------------------------------
 /action add @bob due 2026-12-01 alert on payments pool saturation verify: fires in staging at 90%

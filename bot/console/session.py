@@ -71,9 +71,9 @@ BUILTIN_USERS = (
 )
 # Lines that only ask: (command, first word of its text). They change nothing by design.
 QUERIES = {
-    "/incident": ("", "help"),
+    "/incident": ("", "help", "show", "list"),
     "/timeline": ("",),
-    "/postmortem": ("help",),
+    "/postmortem": ("help", "status"),
     "/action": ("help", "list"),
 }
 # Tables whose changes are not a command's effect: a cache and event bookkeeping.

@@ -104,7 +104,7 @@ def _change(
         change = lifecycle.Change(
             f"👤 <@{member}> is now the {role}.",
             {column: member},
-            ("note", f"<@{member}> is now the {role}"),
+            None,  # a role is who wrote the post-mortem, not something that happened
             refresh_channel=column == "commander_id",
         )
     elif subcommand == "sev":

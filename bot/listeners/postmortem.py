@@ -58,7 +58,12 @@ def upload_draft(
         return
     entries = deps.store.entries(incident_id=incident.id)
     items = deps.store.items_for_incident(incident_id=incident.id)
-    user_ids = {incident.commander_id, command["user_id"], *(i.owner_id for i in items)}
+    user_ids = {
+        incident.commander_id,
+        incident.scribe_id,
+        command["user_id"],
+        *(i.owner_id for i in items),
+    }
     for entry in entries:
         user_ids.add(entry.actor_id)
         user_ids.update(mentioned_user_ids(entry.text))
