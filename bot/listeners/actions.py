@@ -68,7 +68,7 @@ def _add(
     now = deps.clock()
     parsed = actions.parse_add(args, today=now.date())
     owner_id = parsed.owner_id or command["user_id"]
-    zone = deps.users.get(client, owner_id).zone
+    zone = deps.users.get(client, owner_id, before_ack=True).zone
     today = now.astimezone(zone).date()
     if parsed.due_words:
         due = actions.parse_due_date(parsed.due_words, today=today)
@@ -144,14 +144,14 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
     if verb == "assign":
         owner_id = actions.mention_id(rest.split()[0])
         assert owner_id is not None  # checked by parse_item_command
-        zone = deps.users.get(client, owner_id).zone
+        zone = deps.users.get(client, owner_id, before_ack=True).zone
         due_at = actions.overdue_from(datetime.fromisoformat(item.due_date).date(), zone)
         deps.store.update_item(
             **update, change="assigned", detail=owner_id, owner_id=owner_id, due_at=due_at,
             next_nudge_at=due_at, nudge_count=0, escalated=0,
         )  # fmt: skip
         return f"👤 {short} is now owned by <@{owner_id}> (changed by <@{actor_id}>).", True
-    zone = deps.users.get(client, item.owner_id).zone
+    zone = deps.users.get(client, item.owner_id, before_ack=True).zone
     today = now.astimezone(zone).date()
     due = actions.parse_due_date(rest, today=today)
     if due is None:
@@ -224,7 +224,7 @@ def handle_modal_submission(
         ack(response_action="errors", errors=errors)
         return
     assert incident is not None
-    zone = deps.users.get(client, owner_id).zone
+    zone = deps.users.get(client, owner_id, before_ack=True).zone
     due = due or actions.default_due_date(horizon, incident.started_at.astimezone(zone).date())
     verification = field("verification").get("value")
     item, created = deps.store.add_item(

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks, lifecycle, slackio
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
+from bot.listeners.timeline import user_zone
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
     START_USAGE,
@@ -91,7 +92,7 @@ def _change(
         return
     if subcommand == "set":
         value = args.strip().partition(" ")[2]
-        zone = deps.users.get(client, user_id).zone if needs_user_timezone(value) else UTC
+        zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
         name, value = lifecycle.parse_field(args, now=now, tz=zone)
         deps.store.set_field(
             incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now

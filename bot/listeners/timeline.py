@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, tzinfo
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -12,6 +12,7 @@ from bot import blocks
 from bot.deps import Deps
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
+from bot.users import SlackUnavailable
 
 
 def handle_timeline(
@@ -27,7 +28,11 @@ def handle_timeline(
         ack(text=blocks.timeline_listing(incident, deps.store.entries(incident_id=incident.id)))
         return
     user_id = command["user_id"]
-    zone = deps.users.get(client, user_id).zone if needs_user_timezone(text) else UTC
+    try:
+        zone = user_zone(deps, client, user_id) if needs_user_timezone(text) else UTC
+    except UsageError as exc:
+        ack(text=str(exc))
+        return
     try:
         parsed = parse_timeline(text, now=deps.clock(), tz=zone)
     except UsageError as exc:
@@ -61,6 +66,17 @@ MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved
 
 def _order_problems(incident: Incident, deps: Deps) -> list[str]:
     return out_of_order(milestones(incident, deps.store.entries(incident_id=incident.id)))
+
+
+def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
+    """The caller's timezone for a time typed without one, asked of Slack before the ack."""
+    try:
+        return deps.users.require(client, user_id, before_ack=True).zone
+    except SlackUnavailable as exc:
+        raise UsageError(
+            "Slack didn't tell me your timezone just now, so I can't place a time without "
+            "one: add the zone, as in `/timeline 14:05 UTC detected alert fired`, or try again."
+        ) from exc
 
 
 def post_reply(
