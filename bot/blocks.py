@@ -128,7 +128,9 @@ def help_text() -> str:
             "hypothesis, escalated, finding, fixed, monitoring, resolved, communicated "
             "(aliases: alert, ack, mitigation, fix, …); anything else is a note.",
             "• `/timeline` with no text: show the timeline.",
-            "• Pin a message in an incident channel: it joins the timeline; unpin to remove it.",
+            "• Pin a message in an incident channel, react to it with :pushpin:, or use the "
+            "message shortcut *Add to timeline*: it joins the timeline once, however captured; "
+            "unpin or remove the 📌 to take it out. Edits and deletions follow the message.",
             f"• {POSTMORTEM_USAGE}: post the post-mortem filled in with everything known so far.",
             f"• {ADD_USAGE}: add a corrective action (DATE: {DATE_FORMS}); "
             "`/action` alone opens a form.",
@@ -407,3 +409,69 @@ def _input(
         "element": element,
         "optional": optional,
     }
+
+
+# --- App Home -----------------------------------------------------------------------------
+
+# A home view holds at most 100 blocks: 40 + 40 rows and 8 others stay under it.
+HOME_MAX_INCIDENTS = 40
+HOME_MAX_ITEMS = 40
+HOME_TEXT_LIMIT = 500  # per title or item text; a section's text may hold 3000
+
+
+def _clip(text: str, limit: int = HOME_TEXT_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _capped(rows: list[str], limit: int) -> list[dict[str, Any]]:
+    """A section per row up to ``limit``, then one line saying how many were left out."""
+    shown = [_section(row) for row in rows[:limit]]
+    return shown + ([_context(f"…and {len(rows) - limit} more")] if len(rows) > limit else [])
+
+
+def home_incident_text(incident: Incident, now: datetime) -> str:
+    """One open incident on the App Home tab: severity, status, age, channel, ID and title."""
+    where = f"<#{incident.channel_id}>" if incident.channel_id else "no channel yet"
+    return (
+        f"*{incident.severity}* · {status_label(incident.status)} · "
+        f"open {_age(incident.started_at, now)} · {where}\n`{incident.id}` {_clip(incident.title)}"
+    )
+
+
+def home_item_text(item: ActionItem, now: datetime) -> str:
+    """One of the viewer's open action items on the App Home tab."""
+    return (
+        f"*{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"({item.horizon}) · `{item.incident_id}`\n{_clip(item.text)}"
+    )
+
+
+def home_view(incidents: list[Incident], items: list[ActionItem], now: datetime) -> dict[str, Any]:
+    """The App Home tab: open incidents, then the viewer's open action items, overdue first."""
+    active = [i for i in incidents if i.is_active]
+    mine = [i for i in items_for_listing(items, now) if i.status == "open"]
+    blocks = [_header(f"🚨 Open incidents ({len(active)})")]
+    if active:
+        blocks += _capped([home_incident_text(i, now) for i in active], HOME_MAX_INCIDENTS)
+    else:
+        blocks.append(_section(f"No open incidents. Declare one with {START_USAGE}."))
+    blocks += [{"type": "divider"}, _header(f"📋 Your open action items ({len(mine)})")]
+    if mine:
+        blocks += _capped([home_item_text(i, now) for i in mine], HOME_MAX_ITEMS)
+    else:
+        blocks.append(_section("Nothing assigned to you is open."))
+    blocks.append(_context(f"As of {now:%Y-%m-%d %H:%M} UTC, when you opened this tab."))
+    return {"type": "home", "blocks": blocks}

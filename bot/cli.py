@@ -16,12 +16,15 @@ from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import logs, nudges, postmortem
+from bot import logs, nudges, offline, postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
+from bot.domain import Incident
 from bot.nudges import NudgePolicy
-from bot.settings import Settings, SettingsError, for_console, from_env
+from bot.parsing import mentioned_user_ids
+from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
 from bot.store import Store
+from bot.users import UserDirectory
 
 log = logging.getLogger("bot")
 
@@ -221,6 +224,109 @@ def demo(quiet: bool) -> None:
         sys.exit(1)
     click.echo(f"\nPost-mortem draft: {result.draft}\n{result.summary}")
     click.echo("Next: `incident-bot shell` to try it yourself; type :help there.")
+
+
+# --- reading the database offline: no Slack token, no network -----------------------------
+
+
+def offline_store() -> tuple[Settings, Store]:
+    """The bot's database (``DB_PATH``, from the environment or ``.env``), opened and migrated
+    as ``run`` would; a missing or unreadable one stops here with one line."""
+    try:
+        settings = for_offline(read_environment())
+    except SettingsError as exc:
+        fail(str(exc))
+    if not Path(settings.db_path).is_file():
+        fail(
+            f"DB_PATH {settings.db_path!r} does not exist: point DB_PATH (environment or .env) "
+            "at the bot's database."
+        )
+    return settings, open_store(settings)
+
+
+def find_incident(store: Store, settings: Settings, incident_id: str) -> Incident:
+    incident = store.get_incident(incident_id=incident_id.strip().upper())
+    if incident is None:
+        fail(
+            f"no incident {incident_id!r} in {settings.db_path}: "
+            "`incident-bot list --all` shows the IDs."
+        )
+    return incident
+
+
+@main.command(name="list")
+@click.option("--all", "everything", is_flag=True, help="Every incident, resolved ones too.")
+def list_incidents(everything: bool) -> None:
+    """Print the open incidents as a table, from DB_PATH (no Slack needed)."""
+    _, store = offline_store()
+    try:
+        incidents = store.incidents(open_only=not everything)
+        names = UserDirectory(store, system_clock).cached_names(
+            user_id for i in incidents for user_id in mentioned_user_ids(i.title)
+        )
+    finally:
+        store.close()
+    if not incidents:
+        click.echo("No incidents yet." if everything else "No open incidents.")
+        return
+    click.echo(offline.incident_table(incidents, system_clock(), names))
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft to FILE instead of stdout.",
+)  # fmt: skip
+def render(incident_id: str, output: Path | None) -> None:
+    """Render INCIDENT_ID's post-mortem draft as /postmortem draft would, from DB_PATH.
+
+    Names come from the bot's cache of Slack users; a user never cached shows as their ID.
+    """
+    settings, store = offline_store()
+    templates = checked_templates(settings)
+    try:
+        incident = find_incident(store, settings, incident_id)
+        users = UserDirectory(store, system_clock)
+        draft = postmortem.draft_for(store, incident, names=users.cached_names, now=system_clock())
+    finally:
+        store.close()
+    try:
+        markdown = postmortem.render(templates, draft)
+    except postmortem.TemplateProblem as exc:
+        fail(str(exc))
+    if output is None:
+        click.echo(markdown, nl=False)
+        return
+    try:
+        output.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {str(output)!r} ({exc.strerror}): choose another -o FILE.")
+    click.echo(f"{output}: {postmortem.summary_line(draft)}")
+
+
+@main.command()
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout (the only format so far).")
+def export(incident_id: str, as_json: bool) -> None:
+    """Print INCIDENT_ID with its timeline and action items as JSON, from DB_PATH.
+
+    Times are ISO-8601 in UTC.
+    """
+    settings, store = offline_store()
+    try:
+        incident = find_incident(store, settings, incident_id)
+        items = store.items_for_incident(incident_id=incident.id)
+        document = offline.export_document(
+            incident,
+            store.entries(incident_id=incident.id),
+            items,
+            {item.id: store.item_changes(item_id=item.id) for item in items},
+            system_clock(),
+        )
+    finally:
+        store.close()
+    click.echo(offline.to_json(document))
 
 
 if __name__ == "__main__":

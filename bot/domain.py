@@ -153,7 +153,7 @@ class TimelineEntry:
     text: str
     actor_id: str | None
     actor_name: str | None
-    source: str  # "command", "pin" or "file"
+    source: str  # "command", "lifecycle", "pin", "reaction", "shortcut" or "file"
     permalink: str | None = None
 
     @property

@@ -154,6 +154,52 @@ def m0003_incident_lifecycle(db: Database) -> None:
     db.execute("CREATE INDEX incidents_by_status ON incidents (status, created_at)")
 
 
+@migrations(name="0004_message_captures")
+def m0004_message_captures(db: Database) -> None:
+    # A message on the timeline can be held by several captures at once (its pin, each
+    # person's 📌 reaction, the "Add to timeline" shortcut); its entry stays while any holds it.
+    db.execute(
+        """
+        CREATE TABLE captured_messages (
+            source_key TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            version_ts TEXT,
+            deleted_at TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE message_captures (
+            source_key TEXT NOT NULL REFERENCES captured_messages (source_key),
+            via TEXT NOT NULL,
+            held INTEGER NOT NULL,
+            event_ts TEXT,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (source_key, via)
+        )
+        """
+    )
+    # Pinned messages recorded before now become messages held by their pin, with the pin
+    # event's ts, so that an older event still never undoes a newer one.
+    db.execute(
+        """
+        INSERT INTO captured_messages (source_key, incident_id, version_ts, deleted_at, created_at)
+        SELECT source_key, incident_id, NULL, NULL, created_at FROM timeline_entries
+        WHERE source = 'pin' AND source_key LIKE 'pin:%'
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO message_captures (source_key, via, held, event_ts, changed_at)
+        SELECT source_key, 'pin', removed_at IS NULL, source_event_ts,
+               COALESCE(removed_at, created_at)
+        FROM timeline_entries WHERE source = 'pin' AND source_key LIKE 'pin:%'
+        """
+    )
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -6,10 +6,11 @@ it; table cells are escaped here so that no user text can break a table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from dateutil.relativedelta import relativedelta
@@ -32,7 +33,10 @@ from bot.domain import (
     out_of_order,
     response_metrics,
 )
-from bot.parsing import slack_to_text
+from bot.parsing import mentioned_user_ids, slack_to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 TEMPLATE_NAME = "postmortem.md.j2"
 MONTH = timedelta(days=30)
@@ -153,10 +157,17 @@ def _row(entry: TimelineEntry, names: Mapping[str, str]) -> TimelineRow:
         text = f"{text} ({entry.permalink})"
     return TimelineRow(
         time=format_utc(entry.at),
-        event=table_cell(entry.kind_info.label),
+        event=table_cell(_event_label(entry)),
         actor=table_cell(_name(entry.actor_id, entry.actor_name, names)),
         action=table_cell(text),
     )
+
+
+def _event_label(entry: TimelineEntry) -> str:
+    """A message captured by 📌 or the shortcut is not a pinned one."""
+    if entry.kind == "pin" and entry.source in ("reaction", "shortcut"):
+        return "Captured message"
+    return entry.kind_info.label
 
 
 def _declaration(incident: Incident, entries: list[TimelineEntry]) -> list[TimelineEntry]:
@@ -395,4 +406,44 @@ def sample_context(now: datetime) -> DraftContext:
     ]
     return build_context(
         incident=incident, entries=entries, names={"U0": "check"}, now=now, items=items
+    )
+
+
+# --- one incident's draft, as `/postmortem draft` and `incident-bot render` build it -----
+
+
+def people_in(
+    incident: Incident, entries: list[TimelineEntry], items: list[ActionItem]
+) -> set[str]:
+    """Every user the draft may name: roles, actors, owners, and anyone mentioned."""
+    ids = {incident.commander_id, incident.comms_id, incident.scribe_id}
+    ids.update(e.actor_id for e in entries)
+    ids.update(i.owner_id for i in items)
+    texts = [incident.title, *incident.fields.values(), *(e.text for e in entries)]
+    texts += [text for i in items for text in (i.text, i.verification or "")]
+    for text in texts:
+        ids.update(mentioned_user_ids(text or ""))
+    return {user_id for user_id in ids if user_id}
+
+
+def draft_for(
+    store: Store,
+    incident: Incident,
+    *,
+    names: Callable[[Iterable[str]], Mapping[str, str]],
+    now: datetime,
+    requested_by: str | None = None,
+) -> DraftContext:
+    """The draft of ``incident`` as stored now; ``names`` maps user IDs to names (from Slack
+    in the bot, from the database's cache offline)."""
+    entries = store.entries(incident_id=incident.id)
+    items = store.items_for_incident(incident_id=incident.id)
+    people = people_in(incident, entries, items) | ({requested_by} if requested_by else set())
+    return build_context(
+        incident=incident,
+        entries=entries,
+        names=names(people),
+        now=now,
+        requested_by=requested_by,
+        items=items,
     )

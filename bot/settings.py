@@ -180,3 +180,11 @@ def for_console(env: Mapping[str, str], *, db_path: str | None = None) -> Settin
         SLACK_APP_TOKEN="xapp-local-console",
     )
     return from_env(local)
+
+
+def for_offline(env: Mapping[str, str]) -> Settings:
+    """Settings for ``list``, ``render`` and ``export``: the bot's own ``DB_PATH`` and
+    ``TEMPLATES_DIR``, read without Slack, so no Slack variable is needed or read."""
+    local = {k: v for k, v in env.items() if not k.startswith("SLACK_") and k != "PORT"}
+    local.update(SLACK_BOT_TOKEN=CONSOLE_BOT_TOKEN, SLACK_APP_TOKEN="xapp-local-console")
+    return from_env(local)

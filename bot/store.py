@@ -354,6 +354,291 @@ class Store:
         )
         return [_entry(row) for row in rows]
 
+    # --- captured messages: pins, 📌 reactions and the "Add to timeline" shortcut -----------
+    # A message is one entry however many captures hold it: its pin, each person's 📌, each
+    # use of the shortcut (one ``message_captures`` row each). The entry is live while any
+    # capture holds it and the message is not deleted. Each capture keeps the ts of the last
+    # event applied to it, so an older event arriving late never undoes a newer one.
+
+    def capture_message(
+        self,
+        *,
+        event_id: str | None,
+        event_ts: str | None,
+        incident_id: str,
+        source_key: str,
+        via: str,
+        now: datetime,
+        at: datetime | None = None,
+        text: str | None = None,
+        actor_id: str | None = None,
+        actor_name: str | None = None,
+        permalink: str | None = None,
+        version_ts: str | None = None,
+        source: str = "pin",
+    ) -> bool:
+        """Record that ``via`` holds a message and, given its ``at`` and ``text``, create or
+        complete its entry; False if the event was seen or stale, or the message deleted."""
+        with self._write() as db:
+            if not _claim_event(db, event_id, now):
+                return False
+            message = self._captured_row(db, source_key)
+            if message is None:
+                message = self._new_captured_row(db, source_key, incident_id, now)
+            elif message["deleted_at"] is not None:
+                return False
+            if not self._set_capture(db, source_key, via, True, event_ts, now):
+                return False
+            self._fill_entry(
+                db, message, now, at=at, text=text, actor_id=actor_id, actor_name=actor_name,
+                permalink=permalink, version_ts=version_ts, source=source,
+            )  # fmt: skip
+            self._sync_entry(db, source_key, now)
+        return True
+
+    def release_capture(
+        self,
+        *,
+        event_id: str | None,
+        event_ts: str | None,
+        incident_id: str,
+        source_key: str,
+        via: str,
+        now: datetime,
+    ) -> bool:
+        """Record that ``via`` no longer holds a message (unpinned, 📌 removed); the entry goes
+        when nothing holds it. False if the event was seen or is older than the capture."""
+        with self._write() as db:
+            if not _claim_event(db, event_id, now):
+                return False
+            if self._captured_row(db, source_key) is None:
+                # Remember the release, so that its capture arriving late stays undone.
+                self._new_captured_row(db, source_key, incident_id, now)
+            if not self._set_capture(db, source_key, via, False, event_ts, now):
+                return False
+            self._sync_entry(db, source_key, now)
+        return True
+
+    def capture_gaps(self, *, source_key: str) -> set[str]:
+        """What a held, undeleted message's entry still lacks: ``text`` (no entry yet, as after
+        a 📌, whose event does not carry the message) and ``permalink``."""
+        rows = self._rows(
+            "SELECT e.id, e.permalink FROM captured_messages m "
+            "LEFT JOIN timeline_entries e ON e.source_key = m.source_key "
+            "WHERE m.source_key = ? AND m.deleted_at IS NULL AND EXISTS "
+            "(SELECT 1 FROM message_captures c WHERE c.source_key = m.source_key AND c.held = 1)",
+            [source_key],
+        )
+        if not rows:
+            return set()
+        if rows[0]["id"] is None:
+            return {"text", "permalink"}
+        return set() if rows[0]["permalink"] else {"permalink"}
+
+    def fill_captured_message(
+        self,
+        *,
+        source_key: str,
+        now: datetime,
+        at: datetime | None = None,
+        text: str | None = None,
+        actor_id: str | None = None,
+        actor_name: str | None = None,
+        permalink: str | None = None,
+        version_ts: str | None = None,
+        source: str = "pin",
+    ) -> TimelineEntry | None:
+        """Complete a held message's entry with what was fetched after the ack; None if
+        nothing holds the message any more, it was deleted, or it still has no entry."""
+        with self._write() as db:
+            message = self._captured_row(db, source_key)
+            if message is None or message["deleted_at"] is not None:
+                return None
+            held = db.execute(
+                "SELECT 1 FROM message_captures WHERE source_key = ? AND held = 1 LIMIT 1",
+                [source_key],
+            ).fetchone()
+            if held is None:
+                return None
+            self._fill_entry(
+                db, message, now, at=at, text=text, actor_id=actor_id, actor_name=actor_name,
+                permalink=permalink, version_ts=version_ts, source=source,
+            )  # fmt: skip
+            self._sync_entry(db, source_key, now)
+            entry = _entry_by_key(db, source_key)
+        return _entry(entry) if entry is not None else None
+
+    def is_captured(self, *, source_key: str) -> bool:
+        """Whether a message was ever captured: one indexed read, for the flood of message
+        events that concern nothing on a timeline."""
+        rows = self._rows("SELECT 1 FROM captured_messages WHERE source_key = ?", [source_key])
+        return bool(rows)
+
+    def edit_captured_message(
+        self, *, event_id: str | None, source_key: str, text: str, version_ts: str, now: datetime
+    ) -> bool:
+        """Show an edited message's new text; False if the event was seen, the message has
+        no entry or was deleted, or this version is not newer than the one shown."""
+        with self._write() as db:
+            if not _claim_event(db, event_id, now):
+                return False
+            message = self._captured_row(db, source_key)
+            if message is None or message["deleted_at"] is not None:
+                return False
+            if _entry_by_key(db, source_key) is None:
+                return False  # the fetch after a 📌 reads the message as it is now
+            if not self._later(version_ts, message["version_ts"]):
+                return False
+            db.execute(
+                "UPDATE timeline_entries SET text = ? WHERE source_key = ?", [text, source_key]
+            )
+            db.execute(
+                "UPDATE captured_messages SET version_ts = ? WHERE source_key = ?",
+                [version_ts, source_key],
+            )
+        return True
+
+    def delete_captured_message(
+        self, *, event_id: str | None, source_key: str, now: datetime
+    ) -> bool:
+        """A deleted message leaves the timeline for good, whatever held it; False if the
+        event was seen or the message was never captured or is already deleted."""
+        with self._write() as db:
+            if not _claim_event(db, event_id, now):
+                return False
+            message = self._captured_row(db, source_key)
+            if message is None or message["deleted_at"] is not None:
+                return False
+            db.execute(
+                "UPDATE captured_messages SET deleted_at = ? WHERE source_key = ?",
+                [to_db_time(now), source_key],
+            )
+            self._sync_entry(db, source_key, now)
+        return True
+
+    @staticmethod
+    def _captured_row(db: Database, source_key: str) -> dict[str, Any] | None:
+        rows = list(db.query("SELECT * FROM captured_messages WHERE source_key = ?", [source_key]))
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _new_captured_row(
+        db: Database, source_key: str, incident_id: str, now: datetime
+    ) -> dict[str, Any]:
+        row = {
+            "source_key": source_key, "incident_id": incident_id, "version_ts": None,
+            "deleted_at": None, "created_at": to_db_time(now),
+        }  # fmt: skip
+        db["captured_messages"].insert(row)
+        return row
+
+    @classmethod
+    def _set_capture(
+        cls,
+        db: Database,
+        source_key: str,
+        via: str,
+        held: bool,
+        event_ts: str | None,
+        now: datetime,
+    ) -> bool:
+        """Hold or release; False, changing nothing, for an event older than the last one."""
+        rows = list(
+            db.query(
+                "SELECT event_ts FROM message_captures WHERE source_key = ? AND via = ?",
+                [source_key, via],
+            )
+        )
+        last = rows[0]["event_ts"] if rows else None
+        if event_ts and last and cls._later(last, event_ts):
+            return False
+        db.execute(
+            "INSERT INTO message_captures (source_key, via, held, event_ts, changed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_key, via) DO UPDATE SET "
+            "held = excluded.held, event_ts = COALESCE(excluded.event_ts, event_ts), "
+            "changed_at = excluded.changed_at",
+            [source_key, via, int(held), event_ts or None, to_db_time(now)],
+        )
+        return True
+
+    @classmethod
+    def _fill_entry(
+        cls,
+        db: Database,
+        message: dict[str, Any],
+        now: datetime,
+        *,
+        at: datetime | None,
+        text: str | None,
+        actor_id: str | None,
+        actor_name: str | None,
+        permalink: str | None,
+        version_ts: str | None,
+        source: str,
+    ) -> None:
+        """Create the message's entry from its content, or add what it lacks: a permalink,
+        or the text of a newer version."""
+        source_key = message["source_key"]
+        entry = _entry_by_key(db, source_key)
+        if entry is None:
+            if at is None or text is None:
+                return
+            db["timeline_entries"].insert(
+                {
+                    "incident_id": message["incident_id"], "at": to_db_time(at), "kind": "pin",
+                    "text": text, "actor_id": actor_id, "actor_name": actor_name,
+                    "source": source, "source_key": source_key, "source_event_ts": None,
+                    "permalink": permalink, "removed_at": None, "created_at": to_db_time(now),
+                }
+            )  # fmt: skip
+        else:
+            if permalink and not entry["permalink"]:
+                db.execute(
+                    "UPDATE timeline_entries SET permalink = ? WHERE id = ?",
+                    [permalink, entry["id"]],
+                )
+            if text is None or not cls._later(version_ts, message["version_ts"]):
+                return
+            db.execute("UPDATE timeline_entries SET text = ? WHERE id = ?", [text, entry["id"]])
+        db.execute(
+            "UPDATE captured_messages SET version_ts = ? WHERE source_key = ?",
+            [version_ts, source_key],
+        )
+
+    @staticmethod
+    def _sync_entry(db: Database, source_key: str, now: datetime) -> None:
+        """Live while a capture holds the message and it is not deleted; removed otherwise."""
+        live = db.execute(
+            "SELECT 1 FROM captured_messages m WHERE m.source_key = ? AND m.deleted_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM message_captures c WHERE c.source_key = m.source_key "
+            "AND c.held = 1)",
+            [source_key],
+        ).fetchone()
+        if live is not None:
+            db.execute(
+                "UPDATE timeline_entries SET removed_at = NULL WHERE source_key = ? "
+                "AND removed_at IS NOT NULL",
+                [source_key],
+            )
+        else:
+            db.execute(
+                "UPDATE timeline_entries SET removed_at = ? WHERE source_key = ? "
+                "AND removed_at IS NULL",
+                [to_db_time(now), source_key],
+            )
+
+    @staticmethod
+    def _later(ts: str | None, than: str | None) -> bool:
+        """Whether Slack ts ``ts`` comes after ``than``; anything is later than nothing."""
+        if not than:
+            return True
+        if not ts:
+            return False
+        try:
+            return float(ts) > float(than)
+        except ValueError:
+            return False
+
     # --- events -------------------------------------------------------------------------
 
     def event_seen(self, *, event_id: str) -> bool:

@@ -505,6 +505,31 @@ class FakeSlack:
         with self._lock:
             return list(self.messages.get(channel, []))
 
+    def post_as_user(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        ts: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a message that a person posted (as the Slack client would), and return it."""
+        ts = ts or self.next_ts()
+        message: dict[str, Any] = {
+            "client_msg_id": secrets.token_hex(16),
+            "type": "message",
+            "text": text,
+            "user": user,
+            "ts": ts,
+            "team": TEAM_ID,
+        }
+        if thread_ts:
+            message.update(thread_ts=thread_ts, parent_user_id=user)
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        return message
+
     # ------------------------------------------------------------------ request handling
 
     def _record(self, call: Call) -> None:
@@ -815,18 +840,46 @@ class FakeSlack:
         return {"channel": {"id": cid}, "no_op": False, "already_open": True}
 
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (and thread broadcasts), newest first, between ``oldest`` and
+        ``latest`` (exclusive unless ``inclusive``), at most ``limit`` (default 100)."""
         cid = self._resolve_channel(params.get("channel"))
-        oldest = float(params.get("oldest") or 0)
         with_metadata = _truthy(params.get("include_all_metadata", False))
+        in_range = _ts_range(params)
+        limit = int(params.get("limit") or 100)
         messages = []
-        for message in reversed(self.messages.get(cid, [])):
-            if float(message["ts"]) <= oldest:
+        newest_first = sorted(self.messages.get(cid, []), key=lambda m: -float(m["ts"]))
+        for message in newest_first:
+            is_reply = message.get("thread_ts") not in (None, message["ts"])
+            if is_reply and message.get("subtype") != "thread_broadcast":
+                continue
+            if not in_range(message["ts"]):
                 continue
             shown = dict(message)
             if not with_metadata:
                 shown.pop("metadata", None)
             messages.append(shown)
-        return {"messages": messages, "has_more": False, "pin_count": 0}
+        return {"messages": messages[:limit], "has_more": len(messages) > limit, "pin_count": 0}
+
+    def _m_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The thread of the message at ``ts`` (a parent or a reply): the parent first, then
+        the replies between ``oldest`` and ``latest``, oldest first."""
+        cid = self._resolve_channel(params.get("channel"))
+        ts = str(params.get("ts") or "")
+        channel_messages = self.messages.get(cid, [])
+        found = next((m for m in channel_messages if m["ts"] == ts), None)
+        if found is None:
+            raise _ApiError("thread_not_found")
+        root_ts = found.get("thread_ts") or found["ts"]
+        root = next((m for m in channel_messages if m["ts"] == root_ts), found)
+        in_range = _ts_range(params)
+        replies = sorted(
+            (m for m in channel_messages
+             if m.get("thread_ts") == root_ts and m["ts"] != root_ts and in_range(m["ts"])),
+            key=lambda m: float(m["ts"]),
+        )  # fmt: skip
+        limit = int(params.get("limit") or 1000)
+        thread = [dict(root), *(dict(m) for m in replies)]
+        return {"messages": thread[:limit], "has_more": len(thread) > limit}
 
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("trigger_id"):
@@ -841,6 +894,31 @@ class FakeSlack:
         opened["state"] = {"values": {}}
         self.views[view_id] = opened
         return {"view": opened}
+
+    def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A user's App Home: the view is kept in ``views`` under ``home:<user_id>``."""
+        user_id = str(params.get("user_id") or "")
+        if user_id not in self.users:
+            raise _ApiError("user_not_found")
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise _ApiError("invalid_arguments")
+        blocks = view.get("blocks") or []
+        # A home view may hold 100 blocks, where a message holds 50.
+        problems = [p for p in _block_problems(blocks) if "50 items" not in p]
+        if len(blocks) > 100:
+            problems.append("no more than 100 items allowed [json-pointer:/view/blocks]")
+        if problems:
+            messages = [f"[ERROR] {p}" for p in problems]
+            raise _ApiError(
+                "invalid_blocks", errors=problems, response_metadata={"messages": messages}
+            )
+        view_id = self._next_id("V")
+        published = {**view, "id": view_id, "hash": f"{int(time.time())}.{view_id}"}
+        self.views[f"home:{user_id}"] = published
+        return {"view": published}
 
     def _m_chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         self._resolve_channel(params.get("channel"))
@@ -1005,7 +1083,9 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": FakeSlack._m_chat_post_message,
     "conversations.open": FakeSlack._m_conversations_open,
     "conversations.history": FakeSlack._m_conversations_history,
+    "conversations.replies": FakeSlack._m_conversations_replies,
     "views.open": FakeSlack._m_views_open,
+    "views.publish": FakeSlack._m_views_publish,
     "chat.update": FakeSlack._m_chat_update,
     "chat.postEphemeral": FakeSlack._m_chat_post_ephemeral,
     "chat.getPermalink": FakeSlack._m_chat_get_permalink,
@@ -1015,6 +1095,22 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": FakeSlack._m_files_get_upload_url_external,
     "files.completeUploadExternal": FakeSlack._m_files_complete_upload_external,
 }
+
+
+def _ts_range(params: dict[str, Any]) -> Callable[[str], bool]:
+    """Whether a ts lies between ``oldest`` and ``latest``, as Slack's history methods read
+    them: both bounds exclusive unless ``inclusive`` is set."""
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params.get("latest") or "inf")
+    inclusive = _truthy(params.get("inclusive", False))
+
+    def check(ts: str) -> bool:
+        value = float(ts)
+        if inclusive:
+            return oldest <= value <= latest
+        return oldest < value < latest
+
+    return check
 
 
 def permalink(channel_id: str, ts: str) -> str:

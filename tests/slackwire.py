@@ -398,3 +398,258 @@ def post(
     except urllib.error.HTTPError as err:
         with err:
             return err.code, err.read(), dict(err.headers.items())
+
+
+def app_home_opened(
+    user: str,
+    *,
+    tab: str = "home",
+    channel: str = "D0HOME0001",
+    view: dict[str, Any] | None = None,
+    event_ts: str | None = None,
+) -> dict[str, Any]:
+    """An ``app_home_opened`` event: ``tab`` is ``home`` or ``messages``; ``view`` is the
+    view last published to the user, which Slack includes once there is one."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": tab,
+        "event_ts": event_ts or _now_ts(),
+    }
+    if view is not None:
+        event["view"] = view
+    return event
+
+
+# --- captures beyond pins: the message shortcut, 📌 reactions, edits and deletions -------------
+# Shapes from Slack's docs (message shortcut payloads; the reaction_added, reaction_removed,
+# message_changed and message_deleted event references), bolt-python's message shortcut test
+# payload and the @slack/types definitions.
+
+
+def user_message(
+    *,
+    ts: str,
+    user: str,
+    text: str,
+    team_id: str = TEAM_ID,
+    edited_ts: str | None = None,
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
+    """A message a person posted, as events, shortcuts and ``conversations.history`` carry it."""
+    message: dict[str, Any] = {
+        "client_msg_id": str(uuid.uuid4()),
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "team": team_id,
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": _rand(4, string.ascii_letters),
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                ],
+            }
+        ],
+    }
+    if edited_ts is not None:
+        message["edited"] = {"user": user, "ts": edited_ts}
+    if thread_ts is not None:
+        message.update(thread_ts=thread_ts, parent_user_id=user)
+    return message
+
+
+def message_action(
+    channel_id: str,
+    message: dict[str, Any],
+    *,
+    user_id: str = "U_ALICE",
+    user_name: str = "alice",
+    channel_name: str = "incident",
+    callback_id: str = "add_to_timeline",
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+    action_ts: str | None = None,
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A message shortcut payload (``type: message_action``): wrap it with :func:`interaction`."""
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": action_ts or _now_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "team_id": team_id, "name": user_name},
+        "channel": {"id": channel_id, "name": channel_name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "response_url": response_url
+        or f"https://hooks.slack.com/app/{team_id}/{next(_seq):013d}/{_rand(24)}",
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
+def _reaction_event(
+    kind: str,
+    channel_id: str,
+    *,
+    user: str,
+    message_ts: str,
+    reaction: str,
+    item_user: str | None,
+    event_ts: str | None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": kind, "user": user, "reaction": reaction}
+    if item_user is not None:  # absent for messages not authored by a user (webhooks)
+        event["item_user"] = item_user
+    event["item"] = {
+        "type": "message",
+        "channel": channel_id,
+        "ts": message_ts,
+        "channel_type": "channel",
+    }
+    event["event_ts"] = event_ts or _now_ts()
+    return event
+
+
+def reaction_added(
+    channel_id: str,
+    *,
+    user: str,
+    message_ts: str,
+    reaction: str = "pushpin",
+    item_user: str | None = "U_ALICE",
+    event_ts: str | None = None,
+) -> dict[str, Any]:
+    """A ``reaction_added`` event: it names the message (channel, ts) but never carries it."""
+    return _reaction_event(
+        "reaction_added",
+        channel_id,
+        user=user,
+        message_ts=message_ts,
+        reaction=reaction,
+        item_user=item_user,
+        event_ts=event_ts,
+    )
+
+
+def reaction_removed(
+    channel_id: str,
+    *,
+    user: str,
+    message_ts: str,
+    reaction: str = "pushpin",
+    item_user: str | None = "U_ALICE",
+    event_ts: str | None = None,
+) -> dict[str, Any]:
+    """A ``reaction_removed`` event, the same shape as ``reaction_added``."""
+    return _reaction_event(
+        "reaction_removed",
+        channel_id,
+        user=user,
+        message_ts=message_ts,
+        reaction=reaction,
+        item_user=item_user,
+        event_ts=event_ts,
+    )
+
+
+def message_changed(
+    channel_id: str,
+    *,
+    previous: dict[str, Any],
+    text: str,
+    edited_ts: str | None = None,
+) -> dict[str, Any]:
+    """A ``message_changed`` event for an edit of ``previous`` to ``text``."""
+    ets = edited_ts or _now_ts()
+    message = {**previous, "text": text, "edited": {"user": previous.get("user"), "ts": ets}}
+    if "blocks" in previous:
+        message["blocks"] = [
+            {
+                "type": "rich_text",
+                "block_id": previous["blocks"][0].get("block_id", "x"),
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                ],
+            }
+        ]
+    message["source_team"] = message["user_team"] = previous.get("team", TEAM_ID)
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "message": message,
+        "previous_message": previous,
+        "channel": channel_id,
+        "hidden": True,
+        "ts": ets,
+        "event_ts": ets,
+        "channel_type": "channel",
+    }
+
+
+def message_deleted(
+    channel_id: str, *, previous: dict[str, Any], event_ts: str | None = None
+) -> dict[str, Any]:
+    """A ``message_deleted`` event: ``deleted_ts`` names the message, ``previous_message``
+    is what it was."""
+    ets = event_ts or _now_ts()
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "previous_message": previous,
+        "channel": channel_id,
+        "hidden": True,
+        "deleted_ts": previous["ts"],
+        "event_ts": ets,
+        "ts": ets,
+        "channel_type": "channel",
+    }
+
+
+def tombstoned(channel_id: str, *, previous: dict[str, Any]) -> dict[str, Any]:
+    """The ``message_changed`` Slack sends when a message with thread replies is deleted:
+    the message stays as a ``tombstone`` so that its thread can still be read."""
+    ets = _now_ts()
+    tombstone = {
+        "type": "message",
+        "subtype": "tombstone",
+        "text": "This message was deleted.",
+        "user": "USLACKBOT",
+        "hidden": True,
+        "ts": previous["ts"],
+        "thread_ts": previous["ts"],
+        "parent_user_id": "USLACKBOT",
+        "reply_count": 1,
+        "reply_users_count": 1,
+        "latest_reply": ets,
+        "reply_users": [previous.get("user")],
+        "is_locked": False,
+        "subscribed": False,
+    }
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "message": tombstone,
+        "previous_message": previous,
+        "channel": channel_id,
+        "hidden": True,
+        "ts": ets,
+        "event_ts": ets,
+        "channel_type": "channel",
+    }
+
+
+def channel_message(channel_id: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A plain ``message`` event (``message.channels``) for a message just posted."""
+    return {
+        **message,
+        "channel": channel_id,
+        "event_ts": message["ts"],
+        "channel_type": "channel",
+    }

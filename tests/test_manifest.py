@@ -58,6 +58,13 @@ class RegistrationRecorder:
         return lambda *args, **kwargs: lambda *a, **k: a[0] if a else None
 
 
+def bolt_event_type(manifest_event: str) -> str:
+    """The event type Bolt registers for a manifest subscription: the manifest subscribes to
+    ``message.channels`` (or ``.groups``, ``.im``, ``.mpim``), and every one of them arrives
+    as an event of type ``message``, the one that ``app.event("message")`` listens for."""
+    return "message" if manifest_event.startswith("message.") else manifest_event
+
+
 def registered() -> RegistrationRecorder:
     recorder = RegistrationRecorder()
     listeners.register(recorder)  # type: ignore[arg-type]
@@ -91,6 +98,8 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "files:write",  # files_upload_v2 for the draft
         "im:write",  # conversations.open for nudge DMs
         "im:history",  # conversations.history: was a nudge sent before a crash?
+        "reactions:read",  # reaction_added / reaction_removed: the 📌 capture
+        "channels:history",  # message.channels (edits, deletions); reading a 📌'd message
     }
 
 
@@ -98,7 +107,9 @@ def test_every_registered_command_event_and_shortcut_is_in_the_manifest_and_back
     manifest = load_manifest()
     code = registered()
     manifest_commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    manifest_events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    manifest_events = {
+        bolt_event_type(e) for e in manifest["settings"]["event_subscriptions"]["bot_events"]
+    }
     manifest_shortcuts = {s["callback_id"] for s in manifest["features"].get("shortcuts", [])}
     assert code.commands == manifest_commands
     assert code.events == manifest_events
@@ -112,7 +123,22 @@ def test_the_app_answers_every_command_and_event_in_the_manifest(slack: SlackDri
         response = slack.command(command["command"], "help")
         assert response.status == 200, command["command"]
     for event_type in manifest["settings"]["event_subscriptions"]["bot_events"]:
-        event = {"type": event_type, "user": "U_ALICE", "channel_id": "C_NONE", "item": {}}
+        event = {
+            "type": bolt_event_type(event_type),
+            "user": "U_ALICE",
+            "channel_id": "C_NONE",
+            "item": {},
+        }
         event["event_ts"] = "1795789200.000100"
         response = slack.dispatch(slackwire.event_callback(event))
         assert response.status == 200, event_type
+    for shortcut in manifest["features"].get("shortcuts", []):
+        message = slackwire.user_message(ts="1795789200.000200", user="U_BOB", text="hi")
+        payload = slackwire.message_action(
+            "C_NONE",
+            message,
+            callback_id=shortcut["callback_id"],
+            response_url=slack.fake.response_url("app"),
+        )
+        response = slack.dispatch(slackwire.interaction(payload))
+        assert response.status == 200, shortcut["callback_id"]

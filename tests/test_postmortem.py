@@ -213,3 +213,15 @@ def test_a_custom_template_with_an_unknown_variable_names_it(tmp_path: Path) -> 
     env = postmortem.make_environment(tmp_path)
     with pytest.raises(postmortem.TemplateProblem, match="nope"):
         postmortem.render(env, full_context())
+
+
+def test_a_message_captured_by_reaction_or_shortcut_is_labelled_as_captured() -> None:
+    entries = [
+        entry(1, 1, "pin", "pinned", source="pin"),
+        entry(2, 2, "pin", "reacted", source="reaction"),
+        entry(3, 3, "pin", "shortcut", source="shortcut"),
+    ]
+    context = postmortem.build_context(incident=incident(), entries=entries, names={}, now=START)
+    assert [r.event for r in context.investigation_rows] == [
+        "Pinned message", "Captured message", "Captured message",
+    ]  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, incident, pins, postmortem, timeline
+from bot.listeners import actions, capture, home, incident, pins, postmortem, timeline
 
 
 def register(app: App) -> None:
@@ -14,3 +14,5 @@ def register(app: App) -> None:
     postmortem.register(app)
     actions.register(app)
     pins.register(app)
+    capture.register(app)
+    home.register(app)

@@ -8,9 +8,13 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.parsing import pinned_item
+from bot.parsing import message_version, pinned_item
 
 log = logging.getLogger(__name__)
+
+# A pinned message is one of the captures that hold a message on the timeline (see
+# bot/listeners/capture.py): unpinning removes the entry only when no 📌 or shortcut holds it.
+PIN = "pin"
 
 
 def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
@@ -22,9 +26,27 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
         return
     if item.message_ts is not None and item.message_ts == incident.intro_ts:
         return  # the bot's own intro is not part of what happened
+    event_ts = str(event.get("event_ts") or "")
+    if item.message_ts is not None:
+        deps.store.capture_message(
+            event_id=body.get("event_id"),
+            event_ts=event_ts,
+            incident_id=incident.id,
+            source_key=item.source_key,
+            via=PIN,
+            now=deps.clock(),
+            at=item.at,
+            text=item.text,
+            actor_id=item.actor_id,
+            actor_name=item.actor_name,
+            permalink=item.permalink,
+            version_ts=message_version(event["item"]["message"]),
+            source=item.source,
+        )
+        return
     deps.store.record_pin(
         event_id=body.get("event_id"),
-        event_ts=str(event.get("event_ts") or ""),
+        event_ts=event_ts,
         incident_id=incident.id,
         source_key=item.source_key,
         at=item.at,
@@ -38,14 +60,28 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
 
 
 def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    """Unpinning removes the entry that the pin made."""
+    """Unpinning removes the entry that the pin made, unless another capture still holds it."""
     channel_id = str(event.get("channel_id") or event.get("item", {}).get("channel") or "")
     item = pinned_item(channel_id, event.get("item") or {})
     if item is None:
         return
+    event_ts = str(event.get("event_ts") or "")
+    if item.message_ts is not None:
+        incident = deps.store.incident_for_channel(channel_id=channel_id)
+        if incident is None or item.message_ts == incident.intro_ts:
+            return
+        deps.store.release_capture(
+            event_id=body.get("event_id"),
+            event_ts=event_ts,
+            incident_id=incident.id,
+            source_key=item.source_key,
+            via=PIN,
+            now=deps.clock(),
+        )
+        return
     deps.store.remove_pin(
         event_id=body.get("event_id"),
-        event_ts=str(event.get("event_ts") or ""),
+        event_ts=event_ts,
         source_key=item.source_key,
         now=deps.clock(),
     )

@@ -14,7 +14,6 @@ from bot.domain import Incident
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
-    mentioned_user_ids,
     split_subcommand,
     unknown_subcommand,
 )
@@ -56,25 +55,12 @@ def upload_draft(
     incident: Incident | None = context.get("draft_incident")
     if incident is None:
         return
-    entries = deps.store.entries(incident_id=incident.id)
-    items = deps.store.items_for_incident(incident_id=incident.id)
-    user_ids = {
-        incident.commander_id,
-        incident.scribe_id,
-        command["user_id"],
-        *(i.owner_id for i in items),
-    }
-    for entry in entries:
-        user_ids.add(entry.actor_id)
-        user_ids.update(mentioned_user_ids(entry.text))
-    user_ids.update(mentioned_user_ids(incident.title))
-    context_ = postmortem.build_context(
-        incident=incident,
-        entries=entries,
-        names=deps.users.names(client, user_ids),
+    context_ = postmortem.draft_for(
+        deps.store,
+        incident,
+        names=lambda user_ids: deps.users.names(client, user_ids),
         now=deps.clock(),
         requested_by=command["user_id"],
-        items=items,
     )
     try:
         markdown = postmortem.render(deps.templates, context_)
