@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import logs, nudges, offline, postmortem
+from bot import logs, nudges, offline, postmortem, slackio
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident
@@ -83,17 +83,21 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
 
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
-    """Scan for overdue action items every NUDGE_INTERVAL_SECONDS, in the background."""
+    """Every NUDGE_INTERVAL_SECONDS, in the background: nudge overdue action items, and post
+    the replies Slack refused earlier."""
     policy = nudge_policy(settings)
 
     def scan_now() -> None:
         try:
+            delivered = slackio.deliver_queued(client, deps.store, now=deps.clock())
             report = nudges.scan(
                 store=deps.store, client=client, users=deps.users, policy=policy, now=deps.clock()
             )
         except Exception:  # the scheduler thread must survive a bad scan; the next one retries
             log.exception("Nudge scan failed")
             return
+        if delivered:
+            log.info("Posted %d queued replies", delivered)
         if report.sent or report.failed or report.recovered:
             log.info("Nudge scan: %s", report)
 

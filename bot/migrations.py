@@ -200,6 +200,24 @@ def m0004_message_captures(db: Database) -> None:
     )
 
 
+@migrations(name="0005_outbox")
+def m0005_outbox(db: Database) -> None:
+    # Replies Slack refused after retries, posted again once Slack answers.
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            text TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (next_attempt_at)")
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -881,6 +881,41 @@ class Store:
         """The nudges of an item, in order."""
         return self._rows("SELECT * FROM nudges WHERE item_id = ? ORDER BY number", [item_id])
 
+    # --- outbox -------------------------------------------------------------------------
+
+    def queue_message(self, *, channel: str, text: str, now: datetime) -> int:
+        """Keep a reply Slack refused, to post it again at the next scan."""
+        with self._write() as db:
+            row = {"channel": channel, "text": text, "queued_at": to_db_time(now),
+                   "attempts": 0, "next_attempt_at": to_db_time(now)}  # fmt: skip
+            return int(db["outbox"].insert(row).last_pk)
+
+    def take_queued_message(self, *, now: datetime, retry_at: datetime) -> dict[str, Any] | None:
+        """Claim the oldest due message by moving its next attempt to ``retry_at``."""
+        with self._write() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT 1",
+                    [to_db_time(now)],
+                )
+            )
+            if not rows:
+                return None
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                [to_db_time(retry_at), rows[0]["id"]],
+            )
+            return rows[0]
+
+    def delivered(self, *, message_id: int) -> None:
+        """Forget a queued message once Slack took it."""
+        with self._write() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", [message_id])
+
+    def queued_messages(self) -> list[dict[str, Any]]:
+        """What is waiting for Slack, oldest first."""
+        return self._rows("SELECT * FROM outbox ORDER BY id")
+
     # --- users --------------------------------------------------------------------------
 
     def cached_user(self, *, user_id: str) -> CachedUser | None:

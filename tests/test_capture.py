@@ -485,7 +485,7 @@ def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> Non
 
     store = Store(path)
     try:
-        assert store.migrate() == ["0004_message_captures"]
+        assert store.migrate() == ["0004_message_captures", "0005_outbox"]
         live_key, removed_key = "pin:C1:1795789200.000100", f"pin:C1:{TS}"
         assert store.is_captured(source_key=live_key) and store.is_captured(source_key=removed_key)
         # The live pin now holds its message: a 📌 and its removal leave it on the timeline.

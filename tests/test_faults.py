@@ -75,3 +75,39 @@ def test_a_refused_channel_is_explained_and_the_incident_kept(slack: SlackDriver
     told = slack.fake.wait_for("response_url", timeout=10)[-1]
     assert "restricted_action" in told.params["text"] and "/incident start" in told.params["text"]
     assert [i.title for i in slack.store.incidents()] == ["Payments down"]
+
+
+def test_a_reply_slack_refused_is_posted_once_slack_answers_again(
+    slack: SlackDriver, clock: object
+) -> None:
+    from bot import slackio
+
+    channel = slack.start_incident()
+    slack.fake.fail("chat.postMessage", status=500, times=3)  # the first try and both retries
+    slack.command("/timeline", "fixed cert renewed", channel_id=channel)
+    wait_until(lambda: len(slack.store.queued_messages()) == 1, 10)
+    [queued] = slack.store.queued_messages()
+    assert queued["channel"] == channel and "cert renewed" in queued["text"]
+
+    now = slack.store.incident_for_channel(channel_id=channel).started_at  # type: ignore[union-attr]
+    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 1
+    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
+    posted = [c for c in slack.fake.calls_to("chat.postMessage") if not c.faulted]
+    assert sum("cert renewed" in c.params["text"] for c in posted) == 1
+    assert slack.store.queued_messages() == []
+
+
+def test_a_queued_reply_still_refused_waits_and_is_not_lost(slack: SlackDriver) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot import slackio
+
+    now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    slack.store.queue_message(channel="C_X", text="held", now=now)
+    slack.fake.fail("chat.postMessage", status=500, times=3)
+    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
+    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0  # waits a minute
+    assert len(slack.store.queued_messages()) == 1
+    assert (
+        slackio.deliver_queued(slack.app.client, slack.store, now=now + timedelta(minutes=1)) == 1
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import actions, blocks
+from bot import actions, blocks, slackio
 from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
 from bot.parsing import UsageError, split_subcommand, unknown_subcommand
@@ -183,8 +183,9 @@ def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, 
         return
     incident = deps.store.get_incident(incident_id=item.incident_id)
     assert incident is not None
-    client.chat_postMessage(
-        channel=command["channel_id"], text=blocks.item_added_text(item, incident, None)
+    text = blocks.item_added_text(item, incident, None)
+    slackio.post_or_queue(
+        client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
     )
 
 
@@ -251,8 +252,9 @@ def post_modal_item(context: BoltContext, client: WebClient, deps: Deps) -> None
     incident = deps.store.get_incident(incident_id=item.incident_id)
     if incident is None or incident.channel_id is None:
         return
-    client.chat_postMessage(
-        channel=incident.channel_id, text=blocks.item_added_text(item, incident, None)
+    text = blocks.item_added_text(item, incident, None)
+    slackio.post_or_queue(
+        client, deps.store, channel=incident.channel_id, text=text, now=deps.clock()
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import blocks
+from bot import blocks, slackio
 from bot.deps import Deps
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
@@ -90,7 +90,9 @@ def post_reply(
     text = blocks.entry_recorded_text(entry, tz_name)
     for problem in context.get("order_warnings") or []:
         text += f"\n⚠️ Out of order: {problem}. Check the times."
-    client.chat_postMessage(channel=command["channel_id"], text=text)
+    slackio.post_or_queue(
+        client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
+    )
 
 
 def register(app: App) -> None:
