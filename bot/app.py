@@ -68,6 +68,7 @@ def create_app(
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-lazy"),
         **bolt_kwargs,
     )
+    app.use(_require_command_user)
     app.use(_inject(deps))
     app.use(_skip_redelivered_events)
     app.error(_on_error)
@@ -81,6 +82,13 @@ def _inject(deps: Deps) -> Callable[..., Any]:
         return next()
 
     return inject_deps
+
+
+def _require_command_user(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    """A slash command always names who ran it; one that does not is not from Slack."""
+    if "command" in body and not body.get("user_id"):
+        return BoltResponse(status=400, body="A slash command needs a user_id.")
+    return next()
 
 
 def _skip_redelivered_events(

@@ -39,7 +39,8 @@ def intro_blocks(incident: Incident) -> list[dict[str, Any]]:
             "type": "header",
             "text": {"type": "plain_text", "text": f"🚨 {incident.id}", "emoji": True},
         },
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{incident.title}*"}},
+        # Block Kit caps a section's text at 3000 characters, a title may be as long.
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_clip(incident.title, 2900)}*"}},
         {
             "type": "section",
             "fields": [
@@ -294,17 +295,20 @@ def nudge_blocks(item: ActionItem, incident: Incident, now: datetime) -> list[di
                 "type": "mrkdwn",
                 "text": (
                     f"⏰ *{item.short_id} is {days} day{'s' if days != 1 else ''} overdue*\n"
-                    f"{item.text}"
+                    f"{_clip(item.text, 2800)}"
                 ),
             },
         },
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Incident*\n{incident.id}: {incident.title}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Incident*\n{incident.id}: {_clip(incident.title, 1500)}",
+                },
                 {"type": "mrkdwn", "text": f"*Due*\n{item.due_date}"},
                 {"type": "mrkdwn", "text": f"*Channel*\n{_channel_link(incident)}"},
-                {"type": "mrkdwn", "text": f"*Verify*\n{item.verification or '—'}"},
+                {"type": "mrkdwn", "text": f"*Verify*\n{_clip(item.verification or '—', 1500)}"},
             ],
         },
         {
@@ -334,7 +338,10 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]:
     """The DM after a click: the item and what happened, without buttons."""
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{item.short_id}*: {item.text}"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{item.short_id}*: {_clip(item.text, 2800)}"},
+        },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": message}]},
     ]
 

@@ -30,6 +30,8 @@ ROLE_USAGE = "`/incident role commander|comms|scribe @user`"
 SET_USAGE = "`/incident set <field> <text>`"
 REOPEN_HINT = "reopen it with `/incident status investigating` first"
 
+MAX_DOWNTIME_MINUTES = 366 * 24 * 60  # a year: anything longer is a typo
+
 # The timeline entry each status records; the others are notes.
 STATUS_ENTRY_KIND = {"mitigated": "mitigated", "monitoring": "monitoring", "resolved": "resolved"}
 
@@ -133,7 +135,7 @@ def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
         return name, parsed.at.isoformat(timespec="seconds")
     if name == "downtime":
         minutes = parse_minutes(value)
-        if minutes is None:
+        if minutes is None or minutes > MAX_DOWNTIME_MINUTES:
             raise UsageError(
                 "Give the downtime as `37m`, `1h 5m` or `2h`: `/incident set downtime 37m`."
             )

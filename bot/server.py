@@ -41,7 +41,12 @@ def make_wsgi_app(app: App, store: Store) -> WsgiApp:
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            return slack(environ, start_response)
+            if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "").isdigit():
+                return _plain(start_response, "401 Unauthorized", {"error": "invalid request"})
+            try:
+                return slack(environ, start_response)
+            except ValueError:  # Bolt parses the body before checking its signature
+                return _plain(start_response, "400 Bad Request", {"error": "malformed body"})
         return _plain(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi

@@ -75,8 +75,8 @@ def running_bot(tmp_path: Path) -> Iterator[tuple[RunningBot, FakeSlack]]:
             wait_healthy(bot)
             yield bot, fake
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            bot.process.terminate()  # the test may have restarted it
+            bot.process.wait(timeout=10)
 
 
 def wait_healthy(bot: RunningBot, timeout: float = 20.0) -> None:

@@ -1,0 +1,426 @@
+"""Malformed and hostile requests to the real `incident-bot run --http` (issue 5, sections 5-6).
+
+One bot process serves the whole module, against the fake Slack on loopback, at LOG_LEVEL=DEBUG
+and with every token and the signing secret set. Each malformed request gets a clean 4xx or a
+harmless 2xx, never a 5xx, and leaves no traceback and no ERROR line in the bot's log. Requests
+that are unsigned, forged, stale or dated in the future get 401 and change nothing: neither the
+database nor what the bot asks of Slack. No token and no secret ever reaches the log.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.app import SORRY
+from tests import slackwire
+from tests.fakeslack import FakeSlack
+from tests.test_e2e import SECRET, TOKEN, RunningBot, bot_env, free_port, wait_healthy
+
+APP_TOKEN = "xapp-1-A0001-e2e-secret-app-token"
+WINDOW = 5 * 60  # Slack's replay window for X-Slack-Request-Timestamp, in seconds
+
+
+@dataclass
+class Bot:
+    """The running bot, its fake Slack, and an incident channel to aim requests at."""
+
+    running: RunningBot
+    fake: FakeSlack
+    channel: str
+    settled_size: int = -1
+
+    @property
+    def events_url(self) -> str:
+        return self.running.url + "/slack/events"
+
+    def log_size(self) -> int:
+        return self.running.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with self.running.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", "replace")
+
+    def settle(self, quiet: float = 0.1, timeout: float = 5.0) -> None:
+        """Wait until the bot's log has been still for ``quiet`` seconds. At DEBUG every step
+        of a listener, lazy ones included, writes a line, so a still log means no work left."""
+        if self.log_size() == self.settled_size:
+            return  # nothing new since the last wait
+        deadline = time.monotonic() + timeout
+        size, still_since = self.log_size(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = self.log_size()
+            if now != size:
+                size, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= quiet:
+                break
+        self.settled_size = size
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, read-only: what "changes nothing" compares."""
+        uri = f"file:{self.running.db_path}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            return {
+                t: sorted(map(tuple, db.execute(f'SELECT * FROM "{t}"')), key=repr) for t in tables
+            }
+
+
+def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST exactly these bytes and headers; the status and body, whatever the status."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, err.read()
+
+
+def signed(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    return slackwire.sign(body, secret, timestamp)
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    folder = tmp_path_factory.mktemp("hostile-http")
+    with FakeSlack() as fake:
+        fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
+        fake.add_user("U_BOB", "bob", tz="America/New_York")
+        port = free_port()
+        log_path = folder / "bot.log"
+        # HTTP mode with the app-level token set as well: no token may reach the log.
+        env = bot_env(
+            fake, folder / "bot.db", SLACK_APP_TOKEN=APP_TOKEN, NUDGE_INTERVAL_SECONDS="3600"
+        )
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--http", "--port", str(port), "--host",
+                 "127.0.0.1"],
+                env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        running = RunningBot(process, f"http://127.0.0.1:{port}", folder / "bot.db", log_path)
+        try:
+            wait_healthy(running)
+            status, _ = running.post(slackwire.slash_command("/incident", "start sev2 Hostile"))
+            assert status == 200
+            channel = str(fake.wait_for("pins.add")[-1].params["channel"])
+            yield Bot(running, fake, channel)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+# --- malformed requests: a clean 4xx or a harmless 2xx -------------------------------------
+
+
+def command_without(field: str, command: str, text: str, channel: str, fake: FakeSlack) -> bytes:
+    """A slash command as Slack sends it, less one field. `/incident start` comes from
+    #general, so that it declares an incident; the others from the incident's channel."""
+    general = text.startswith("start")
+    fields = {
+        "token": slackwire.VERIFICATION_TOKEN, "team_id": slackwire.TEAM_ID,
+        "team_domain": slackwire.TEAM_DOMAIN, "channel_id": "C_GENERAL" if general else channel,
+        "channel_name": "general" if general else "incident-hostile", "user_id": "U_ALICE",
+        "user_name": "alice", "command": command, "text": text,
+        "api_app_id": slackwire.API_APP_ID, "is_enterprise_install": "false",
+        "response_url": fake.response_url(), "trigger_id": slackwire.new_trigger_id(),
+    }  # fmt: skip
+    del fields[field]
+    return urlencode(fields).encode()
+
+
+def block_actions(action_id: str, value: str, *, channel: str, ts: str) -> bytes:
+    """A button click in a bot message, as Slack posts it (``payload=<json>``)."""
+    return slackwire.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": "U_BOB", "username": "bob", "name": "bob", "team_id": "T0001"},
+            "api_app_id": slackwire.API_APP_ID,
+            "token": slackwire.VERIFICATION_TOKEN,
+            "container": {
+                "type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False,
+            },
+            "trigger_id": slackwire.new_trigger_id(),
+            "team": {"id": slackwire.TEAM_ID, "domain": slackwire.TEAM_DOMAIN},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": {"type": "message", "ts": ts, "text": "AI-999999 is overdue"},
+            "response_url": "https://hooks.slack.com/actions/T0001/1/x",
+            "actions": [
+                {
+                    "action_id": action_id, "block_id": "nudge:999999", "type": "button",
+                    "value": value, "text": {"type": "plain_text", "text": "Mark done"},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+    )  # fmt: skip
+
+
+EVENT_WITHOUT_EVENT = json.dumps(
+    {
+        "token": slackwire.VERIFICATION_TOKEN, "team_id": slackwire.TEAM_ID,
+        "api_app_id": slackwire.API_APP_ID, "type": "event_callback",
+        "event_id": "Ev0NOEVENT", "event_time": 1795800000,
+    }
+).encode()  # fmt: skip
+BAD_JSON = b'{"type": "event_callback", "event": {"type": "pin_added",'
+BAD_PAYLOAD = urlencode({"payload": '{"type": "block_actions", "actions": [nope'}).encode()
+
+MISSING = [
+    (field, command, text)
+    for field in ("user_id", "channel_id", "text")
+    for command, text in (
+        ("/incident", "start sev3 Missing a field"),
+        ("/timeline", "note missing a field"),
+        ("/action", "add fix the missing field"),
+        ("/incident", "set impact missing a field"),
+        ("/postmortem", "draft"),
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "command", "text"),
+    [pytest.param(f, c, t, id=f"{c[1:]}-{t.split()[0]}-without-{f}") for f, c, t in MISSING],
+)
+def test_a_slash_command_missing_a_field_is_refused_or_answered(
+    bot: Bot, field: str, command: str, text: str
+) -> None:
+    body = command_without(field, command, text, bot.channel, bot.fake)
+    assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+
+
+@dataclass(frozen=True)
+class Malformed:
+    body: bytes
+    headers: dict[str, str]
+
+
+def _malformed(bot: Bot, case: str) -> Malformed:
+    """The request for ``case``, built against the running bot (its channel, its Slack)."""
+    if case == "event_callback without event":
+        return Malformed(EVENT_WITHOUT_EVENT, signed(EVENT_WITHOUT_EVENT))
+    if case == "invalid JSON":
+        return Malformed(BAD_JSON, signed(BAD_JSON))
+    if case == "invalid JSON, unsigned":
+        return Malformed(BAD_JSON, {"Content-Type": "application/json"})
+    if case == "invalid JSON in an interaction payload":
+        return Malformed(BAD_PAYLOAD, signed(BAD_PAYLOAD))
+    if case == "a slash command sent as application/json":
+        body = slackwire.slash_command("/timeline", "note wrong type", channel_id=bot.channel)
+        return Malformed(body, {**signed(body), "Content-Type": "application/json"})
+    if case == "a slash command sent as text/plain":
+        body = slackwire.slash_command("/timeline", "note plain text", channel_id=bot.channel)
+        return Malformed(body, {**signed(body), "Content-Type": "text/plain"})
+    if case == "an event sent as a form":
+        body = slackwire.event_callback({"type": "app_mention", "user": "U_ALICE", "text": "hi"})
+        return Malformed(
+            body, {**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
+        )
+    if case == "an unknown command":
+        body = slackwire.slash_command("/nosuchcommand", "hello", channel_id=bot.channel)
+        return Malformed(body, signed(body))
+    if case == "an unknown event type":
+        event = {"type": "channel_rename", "channel": {"id": bot.channel, "name": "renamed"}}
+        body = slackwire.event_callback(event)
+        return Malformed(body, signed(body))
+    if case == "an unknown block action id":
+        body = block_actions("no_such_action", "1", channel="DBOB", ts="1795800000.000100")
+        return Malformed(body, signed(body))
+    raise AssertionError(case)
+
+
+MALFORMED = [
+    pytest.param("event_callback without event"),
+    pytest.param("invalid JSON"),
+    pytest.param("invalid JSON, unsigned"),
+    pytest.param("invalid JSON in an interaction payload"),
+    pytest.param("a slash command sent as application/json"),
+    pytest.param("a slash command sent as text/plain"),
+    pytest.param("an event sent as a form"),
+    pytest.param("an unknown command"),
+    pytest.param("an unknown event type"),
+    pytest.param("an unknown block action id"),
+]
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_request_gets_a_clean_answer(bot: Bot, case: str) -> None:
+    request = _malformed(bot, case)
+    assert_harmless(bot, lambda: send(bot.events_url, request.body, request.headers))
+
+
+def assert_harmless(bot: Bot, request: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
+    """A clean 4xx or a 2xx that is not the catch-all apology; no traceback and no ERROR line
+    in the log, lazy work included."""
+    bot.settle()
+    offset = bot.log_size()
+    status, body = request()
+    bot.settle()
+    log = bot.log_since(offset)
+    assert status < 500, f"{status} {body[:300]!r}\n{log[-3000:]}"
+    assert 200 <= status < 300 or 400 <= status < 500, status
+    assert SORRY not in body.decode("utf-8", "replace"), "a listener raised: the catch-all answer"
+    assert "Traceback" not in log, log[-3000:]
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    assert not errors, errors
+    return status, body
+
+
+def test_a_two_megabyte_body_gets_413_and_changes_nothing(bot: Bot) -> None:
+    text = "x" * (2 * 1024 * 1024)
+    body = slackwire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
+    bot.settle()
+    before, calls = bot.snapshot(), len(bot.fake.calls)
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    assert status == 413
+    assert bot.snapshot() == before and len(bot.fake.calls) == calls
+
+
+def test_a_click_on_a_deleted_action_item_says_so_and_changes_nothing(bot: Bot) -> None:
+    # The DM that carried the button is still there; the item it names is not (AI-999999).
+    dm = WebClient(token="xoxb-other", base_url=bot.fake.base_url).chat_postMessage(
+        channel="DBOB", text="AI-999999 is overdue"
+    )
+    bot.settle()
+    before = bot.snapshot()
+    body = block_actions("nudge_mark_done", "999999", channel="DBOB", ts=str(dm["ts"]))
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    assert status == 200
+    update = bot.fake.wait_for("chat.update")[-1]
+    assert update.params["ts"] == dm["ts"] and "no longer exists" in update.params["text"]
+    assert bot.snapshot() == before
+
+
+# --- security: only Slack's signed, fresh requests get in -----------------------------------
+
+
+def timeline_entry(bot: Bot, text: str) -> bytes:
+    return slackwire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
+
+
+def pin_event(bot: Bot, text: str) -> bytes:
+    pin = slackwire.pin_added(
+        bot.channel,
+        user="U_ALICE",
+        message_ts=f"{time.time() - 30:.6f}",
+        message_user="U_ALICE",
+        text=text,
+    )
+    return slackwire.event_callback(pin)
+
+
+def action_item(bot: Bot, text: str) -> bytes:
+    return slackwire.slash_command("/action", f"add {text}", channel_id=bot.channel)
+
+
+BODIES = {"a /timeline entry": timeline_entry, "a pin": pin_event, "an /action add": action_item}
+
+
+def _refused_headers(kind: str, body: bytes) -> tuple[bytes, dict[str, str]]:
+    """What an attacker sends: ``body`` itself, or another one for a tampered signature."""
+    now = int(time.time())
+    if kind == "unsigned":
+        return body, {"Content-Type": signed(body)["Content-Type"]}
+    if kind == "signed with the wrong secret":
+        return body, signed(body, secret="not-the-signing-secret")
+    if kind == "a valid signature of another body":
+        return body.replace(b"intruder", b"INTRUDER"), signed(body)
+    if kind == "a timestamp that is not a number":
+        return body, {**signed(body), "X-Slack-Request-Timestamp": "yesterday"}
+    if kind == "stale (over 5 minutes old)":
+        return body, signed(body, timestamp=now - WINDOW - 30)
+    if kind == "future-dated (over 5 minutes ahead)":
+        return body, signed(body, timestamp=now + WINDOW + 30)
+    raise AssertionError(kind)
+
+
+REFUSED = [
+    pytest.param("unsigned"),
+    pytest.param("signed with the wrong secret"),
+    pytest.param("a valid signature of another body"),
+    pytest.param("a timestamp that is not a number"),
+    pytest.param("stale (over 5 minutes old)"),
+    pytest.param("future-dated (over 5 minutes ahead)"),
+]
+
+
+@pytest.mark.parametrize("what", list(BODIES))
+@pytest.mark.parametrize("kind", REFUSED)
+def test_a_request_not_signed_by_slack_now_gets_401_and_changes_nothing(
+    bot: Bot, kind: str, what: str
+) -> None:
+    body, headers = _refused_headers(kind, BODIES[what](bot, f"intruder {kind}"))
+    bot.settle()
+    before, calls = bot.snapshot(), len(bot.fake.calls)
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, headers))
+    assert status == 401
+    assert bot.snapshot() == before, "a refused request changed the database"
+    assert len(bot.fake.calls) == calls, "a refused request made the bot call Slack"
+
+
+@pytest.mark.parametrize("what", list(BODIES))
+def test_the_same_request_signed_within_the_window_gets_in(bot: Bot, what: str) -> None:
+    """The control for the refusals above: the bodies are good, the age under 5 minutes is."""
+    body = BODIES[what](bot, f"accepted {what}")
+    bot.settle()
+    before = bot.snapshot()
+    status, _ = send(bot.events_url, body, signed(body, timestamp=int(time.time()) - WINDOW + 60))
+    assert status == 200
+    bot.settle()
+    assert bot.snapshot() != before
+
+
+def test_a_replay_outside_the_window_gets_401_and_changes_nothing(bot: Bot) -> None:
+    body = timeline_entry(bot, "replayed")
+    # Signed just inside the window: accepted now, stale a few seconds later.
+    timestamp = int(time.time()) - WINDOW + 2
+    headers = signed(body, timestamp=timestamp)
+    assert send(bot.events_url, body, headers)[0] == 200
+    while time.time() <= timestamp + WINDOW + 0.5:
+        time.sleep(0.1)
+    bot.settle()
+    before, calls = bot.snapshot(), len(bot.fake.calls)
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, headers))
+    assert status == 401
+    assert bot.snapshot() == before and len(bot.fake.calls) == calls
+
+
+def test_no_token_or_secret_reaches_the_log_at_debug(bot: Bot) -> None:
+    """A full scenario at LOG_LEVEL=DEBUG; then the whole log, every test's traffic included."""
+    channel = bot.channel
+    scenario = [
+        slackwire.slash_command("/timeline", "10m ago trigger alert fired", channel_id=channel),
+        pin_event(bot, "graphs attached"),
+        action_item(bot, "<@U_BOB|bob> due 2026-01-05 fix retries verify: alert in staging"),
+        slackwire.slash_command("/incident", "set impact checkouts failed", channel_id=channel),
+        slackwire.slash_command("/incident", "resolve rolled back", channel_id=channel),
+        slackwire.slash_command("/postmortem", "draft", channel_id=channel),
+    ]
+    uploads = len(bot.fake.calls_to("files.completeUploadExternal"))
+    for body in scenario:
+        assert bot.running.post(body)[0] == 200
+    bot.fake.wait_for("files.completeUploadExternal", count=uploads + 1, timeout=10)
+    bot.settle()
+    log = bot.running.log()
+    assert " DEBUG " in log and "chat.postMessage" in log, "the scenario was not logged at DEBUG"
+    secrets = {"bot token": TOKEN, "app token": APP_TOKEN, "signing secret": SECRET}
+    for name, secret in secrets.items():
+        for shown in (secret, secret.split("-", 1)[1]):  # whole, and without its prefix
+            assert shown not in log, f"the {name} reached the log"
