@@ -111,3 +111,13 @@ def test_a_queued_reply_still_refused_waits_and_is_not_lost(slack: SlackDriver) 
     assert (
         slackio.deliver_queued(slack.app.client, slack.store, now=now + timedelta(minutes=1)) == 1
     )
+
+
+def test_a_dropped_connection_is_retried_and_the_reply_posted_once(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    slack.fake.fail("chat.postMessage", drop=True, times=1)
+    slack.command("/timeline", "escalated paged the DBA", channel_id=channel)
+    posts = slack.fake.wait_for("chat.postMessage", count=3, timeout=10)
+    assert [c.faulted for c in posts[1:]] == [True, False]
+    assert "paged the DBA" in posts[-1].params["text"]
+    assert slack.store.queued_messages() == []
