@@ -185,13 +185,9 @@ class Store:
                     {**values, "incident_id": incident_id},
                 )
             if entry is not None:
-                db["timeline_entries"].insert(
-                    {
-                        "incident_id": incident_id, "at": to_db_time(now), "kind": entry[0],
-                        "text": entry[1], "actor_id": actor_id, "actor_name": None,
-                        "source": "lifecycle", "source_key": None, "source_event_ts": None,
-                        "permalink": None, "removed_at": None, "created_at": to_db_time(now),
-                    }
+                _insert_entry(
+                    db, incident_id=incident_id, at=now, kind=entry[0], text=entry[1],
+                    actor_id=actor_id, source="lifecycle", now=now,
                 )  # fmt: skip
         incident = self.get_incident(incident_id=incident_id)
         assert incident is not None
@@ -261,21 +257,11 @@ class Store:
                 existing = _entry_by_key(db, source_key)
                 if existing is not None:
                     return _entry(existing), False
-            row = {
-                "incident_id": incident_id,
-                "at": to_db_time(at),
-                "kind": kind,
-                "text": text,
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "source": source,
-                "source_key": source_key,
-                "source_event_ts": None,
-                "permalink": permalink,
-                "removed_at": None,
-                "created_at": to_db_time(now),
-            }
-            row["id"] = db["timeline_entries"].insert(row).last_pk
+            row = _insert_entry(
+                db, incident_id=incident_id, at=at, kind=kind, text=text, actor_id=actor_id,
+                actor_name=actor_name, source=source, source_key=source_key,
+                permalink=permalink, now=now,
+            )  # fmt: skip
         return _entry(row), True
 
     def record_pin(
@@ -310,21 +296,11 @@ class Store:
                     [event_ts, text, permalink, existing["id"]],
                 )
                 return _entry(_entry_by_key(db, source_key) or existing)
-            row = {
-                "incident_id": incident_id,
-                "at": to_db_time(at),
-                "kind": "pin",
-                "text": text,
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "source": source,
-                "source_key": source_key,
-                "source_event_ts": event_ts,
-                "permalink": permalink,
-                "removed_at": None,
-                "created_at": to_db_time(now),
-            }
-            row["id"] = db["timeline_entries"].insert(row).last_pk
+            row = _insert_entry(
+                db, incident_id=incident_id, at=at, kind="pin", text=text, actor_id=actor_id,
+                actor_name=actor_name, source=source, source_key=source_key,
+                source_event_ts=event_ts, permalink=permalink, now=now,
+            )  # fmt: skip
         return _entry(row)
 
     def remove_pin(
@@ -583,13 +559,10 @@ class Store:
         if entry is None:
             if at is None or text is None:
                 return
-            db["timeline_entries"].insert(
-                {
-                    "incident_id": message["incident_id"], "at": to_db_time(at), "kind": "pin",
-                    "text": text, "actor_id": actor_id, "actor_name": actor_name,
-                    "source": source, "source_key": source_key, "source_event_ts": None,
-                    "permalink": permalink, "removed_at": None, "created_at": to_db_time(now),
-                }
+            _insert_entry(
+                db, incident_id=message["incident_id"], at=at, kind="pin", text=text,
+                actor_id=actor_id, actor_name=actor_name, source=source, source_key=source_key,
+                permalink=permalink, now=now,
             )  # fmt: skip
         else:
             if permalink and not entry["permalink"]:
@@ -954,6 +927,40 @@ def _item(row: dict[str, Any]) -> ActionItem:
         nudge_count=int(row["nudge_count"]),
         escalated=bool(row["escalated"]),
     )
+
+
+def _insert_entry(
+    db: Database,
+    *,
+    incident_id: str,
+    at: datetime,
+    kind: str,
+    text: str,
+    actor_id: str | None,
+    source: str,
+    now: datetime,
+    actor_name: str | None = None,
+    source_key: str | None = None,
+    source_event_ts: str | None = None,
+    permalink: str | None = None,
+) -> dict[str, Any]:
+    """Insert one timeline row inside the caller's transaction; return it with its ID."""
+    row: dict[str, Any] = {
+        "incident_id": incident_id,
+        "at": to_db_time(at),
+        "kind": kind,
+        "text": text,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "source": source,
+        "source_key": source_key,
+        "source_event_ts": source_event_ts,
+        "permalink": permalink,
+        "removed_at": None,
+        "created_at": to_db_time(now),
+    }
+    row["id"] = db["timeline_entries"].insert(row).last_pk
+    return row
 
 
 def _claim_event(db: Database, event_id: str | None, now: datetime) -> bool:
