@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -318,3 +320,12 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_healthz_reveals_no_configuration(running_bot: tuple[RunningBot, FakeSlack]) -> None:
+    bot, _ = running_bot
+    with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
+        assert response.status == 200
+        body = response.read()
+    assert json.loads(body) == {"ok": True}
+    assert TOKEN.encode() not in body and SECRET.encode() not in body
