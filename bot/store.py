@@ -50,6 +50,9 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Writers in this process queue here rather than on SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and so let an ack wait a second or more.
+        self._writer = threading.RLock()
 
     # --- connections --------------------------------------------------------------------
 
@@ -70,14 +73,15 @@ class Store:
     def _write(self) -> Iterator[Database]:
         """A write transaction that takes the write lock up front."""
         db = self._db()
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        else:
-            db.conn.execute("COMMIT")
+        with self._writer:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
 
     def _rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         return list(self._db().query(sql, params or []))
