@@ -306,29 +306,19 @@ def pinned_item(channel_id: str, item: Mapping[str, object]) -> PinnedItem | Non
     """The timeline view of a pinned message or file; None for anything else or a broken item."""
     if not isinstance(item, Mapping):
         return None
-    if item.get("type") == "message" and isinstance(item.get("message"), Mapping):
-        message = item["message"]
-        assert isinstance(message, Mapping)
-        ts = str(message.get("ts") or "")
-        at = _epoch(ts)
-        if at is None:
+    if item.get("type") == "message":
+        message = captured_message(channel_id, item.get("message"))
+        if message is None:
             return None
-        text = str(message.get("text") or "")
-        files = message.get("files")
-        if not text and isinstance(files, list) and files and isinstance(files[0], Mapping):
-            text = str(files[0].get("title") or files[0].get("name") or "")
-        bot_profile = message.get("bot_profile")
-        bot_name = bot_profile.get("name") if isinstance(bot_profile, Mapping) else None
-        user = message.get("user")
         return PinnedItem(
-            source_key=f"pin:{channel_id}:{ts}",
+            source_key=message.key,
             source="pin",
-            at=at,
-            text=clean_text(text),
-            actor_id=str(user) if user else None,
-            actor_name=str(message.get("username") or bot_name or "") or None,
-            permalink=str(message["permalink"]) if message.get("permalink") else None,
-            message_ts=ts,
+            at=message.at,
+            text=message.text,
+            actor_id=message.actor_id,
+            actor_name=message.actor_name,
+            permalink=message.permalink,
+            message_ts=message.ts,
         )
     if item.get("type") == "file" and isinstance(item.get("file"), Mapping):
         file = item["file"]
