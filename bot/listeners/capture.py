@@ -18,7 +18,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot import slackio
 from bot.deps import Deps
-from bot.parsing import captured_message, message_change, pushpin_target
+from bot.domain import Incident
+from bot.parsing import ReactionTarget, captured_message, message_change, pushpin_target
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +120,10 @@ def handle_reaction_added(
     event: dict[str, Any], body: dict[str, Any], context: BoltContext, deps: Deps
 ) -> None:
     """Record the 📌 before the ack; the event does not carry the message, read after it."""
-    target = pushpin_target(event)
-    if target is None:
-        return  # another reaction: acknowledged, nothing to do
-    incident = deps.store.incident_for_channel(channel_id=target.channel_id)
-    if incident is None or target.ts == incident.intro_ts:
-        return
+    found = _pushpin_in_incident(event, deps)
+    if found is None:
+        return  # another reaction, or not in an incident channel: nothing to do
+    target, incident = found
     deps.store.capture_message(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
@@ -180,14 +179,25 @@ def read_reacted_message(
     )
 
 
-def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    """Removing your 📌 releases the message; it leaves the timeline when nothing holds it."""
+def _pushpin_in_incident(
+    event: dict[str, Any], deps: Deps
+) -> tuple[ReactionTarget, Incident] | None:
+    """A 📌 on a message of an incident channel (not the bot's intro), with that incident."""
     target = pushpin_target(event)
     if target is None:
-        return
+        return None
     incident = deps.store.incident_for_channel(channel_id=target.channel_id)
     if incident is None or target.ts == incident.intro_ts:
+        return None
+    return target, incident
+
+
+def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Removing your 📌 releases the message; it leaves the timeline when nothing holds it."""
+    found = _pushpin_in_incident(event, deps)
+    if found is None:
         return
+    target, incident = found
     deps.store.release_capture(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
