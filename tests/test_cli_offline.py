@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.domain import ActionItem, Incident, TimelineEntry
 from bot.store import Store
 from tests.conftest import TEMPLATE_SPEC, FakeClock, SlackDriver, reply_text, wait_until
-from tests.test_postmortem import headings, table_rows
+from tests.test_postmortem import GOLDEN, headings, table_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +172,10 @@ def test_render_to_a_file_follows_the_template_and_holds_the_timeline(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{out}: 3 timeline entries · ")
     markdown = out.read_text()
-    assert headings(markdown) == headings(TEMPLATE_SPEC.read_text())
+    # The shared template where this clone has it beside it; else the golden draft, whose
+    # headings test_postmortem checks against that template wherever it is present.
+    reference = TEMPLATE_SPEC if TEMPLATE_SPEC.is_file() else GOLDEN
+    assert headings(markdown) == headings(reference.read_text())
     rows = table_rows(markdown)
     assert any(r[1:3] == ["Detection", "@alice"] and "5xx alert fired" in r[3] for r in rows)
     # Bob was never looked up in Slack: his ID stands in, and the pipe stays inside its cell.
