@@ -587,7 +587,7 @@ def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
         ]
         if said:
             session.standin.note(f"⏰ nudge scan at {now:%a %H:%M} UTC: {', '.join(said)}")
-        upcoming = session.deps.store.items_to_nudge(now=now + NUDGE_LOOKAHEAD, limit=1)
+        upcoming = session.deps.store.nudges.due(now=now + NUDGE_LOOKAHEAD, limit=1)
         return upcoming[0].next_nudge_at if upcoming else None
 
     return scan
