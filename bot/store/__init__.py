@@ -8,6 +8,7 @@ aggregates stays one transaction through the module-level helpers that take the 
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from bot.store.timeline import Timeline
 from bot.store.users import CachedUser, Users
 
 __all__ = ["CachedUser", "Store", "from_db_time", "to_db_time"]
+
+# Tables whose changes are not a command's effect: a cache and event bookkeeping.
+NOT_EFFECTS = frozenset({"slack_users", "processed_events"})
 
 
 class Store:
@@ -51,6 +55,23 @@ class Store:
             return self.connections.rows("SELECT 1 AS ok")[0]["ok"] == 1
         except sqlite3.Error:
             return False
+
+    def revision(self) -> str:
+        """A hash of every record the bot keeps (not caches): it changes with any of them."""
+        conn = self.connections.current().conn
+        digest = hashlib.sha256()
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+            if row[0] not in NOT_EFFECTS and not row[0].startswith(("sqlite_", "_"))
+        ]
+        for table in tables:
+            digest.update(table.encode())
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
+                digest.update(repr(row).encode())
+        return digest.hexdigest()
 
     def close(self) -> None:
         """Close every thread's connection."""
