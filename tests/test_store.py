@@ -542,3 +542,30 @@ def test_second_store_on_the_same_file_sees_the_first_ones_writes(
         ]
     finally:
         other.close()
+
+
+def test_the_revision_follows_records_but_not_the_user_cache_or_event_bookkeeping(
+    store: Store, incident: Incident
+) -> None:
+    first = store.revision()
+    store.users.save(user_id="U9", name="zed", tz="UTC", now=NOW)
+    store.events.claim(event_id="Ev9", now=NOW)
+    assert store.revision() == first
+    add(store, incident.id, NOW, "something happened")
+    assert store.revision() != first
+
+
+def test_a_misspelt_capture_keyword_is_refused_like_a_signature_would(
+    store: Store, incident: Incident
+) -> None:
+    with pytest.raises(TypeError, match="unknown \\['permalnk'\\]"):
+        store.captures.hold(
+            event_id=None, event_ts=None, incident_id=incident.id, source_key="pin:C1:1.0",
+            via="pin", now=NOW, permalnk="https://example.slack.com/p1",
+        )  # fmt: skip
+    with pytest.raises(TypeError, match="missing \\['via'\\]"):
+        store.captures.release(  # type: ignore[call-arg]
+            event_id=None, event_ts=None, incident_id=incident.id, source_key="pin:C1:1.0",
+            now=NOW,
+        )  # fmt: skip
+    assert not store.captures.exists(source_key="pin:C1:1.0")
