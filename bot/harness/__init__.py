@@ -1,0 +1,17 @@
+"""The harness: replay Slack's traffic against the real bot, with no Slack.
+
+- :mod:`bot.harness.slack`: :class:`SlackStandIn`, the one stand-in for Slack's Web API, on
+  127.0.0.1 (strict or lenient, with fault injection and recorded calls);
+- :mod:`bot.harness.wire`: inbound requests built and signed exactly as Slack sends them;
+- :mod:`bot.harness.driver`: :class:`BoltDriver`, which dispatches them through the Bolt app,
+  and :class:`TrackingExecutor`, to wait for the work that follows an ack;
+- :mod:`bot.harness.socketmode`: a local Socket Mode server.
+
+The shell (:mod:`bot.console`) prints what the stand-in's workspace shows; the tests and the
+benchmarks assert on what it recorded.
+"""
+
+from bot.harness.driver import BoltDriver, TrackingExecutor
+from bot.harness.slack import Call, Seen, SlackStandIn, Upload
+
+__all__ = ["BoltDriver", "Call", "Seen", "SlackStandIn", "TrackingExecutor", "Upload"]
