@@ -10,6 +10,7 @@ fixtures both drive the bot through these.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -80,6 +81,18 @@ class TrackingExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class ErrorLog(logging.Handler):
+    """Collects the bot's ERROR log lines, from every thread (add it to the root logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.lines.append(message.splitlines()[0] if message else record.levelname)
 
 
 def ack_body(response: BoltResponse) -> dict[str, Any] | None:

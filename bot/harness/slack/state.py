@@ -72,6 +72,8 @@ class Seen:
 
 
 Observer = Callable[[Seen], None]
+# What a person sees but that changes nothing in Slack.
+NOT_WRITES = frozenset({"ephemeral", "response", "unknown_method"})
 
 
 class ApiError(Exception):
@@ -111,6 +113,7 @@ class Workspace:
         self._last_ts_us = 0
         self.root_url = ""
         self.uploads: list[Upload] = []
+        self.bot_writes = 0  # state-changing calls the bot made: a command's effect in Slack
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -132,6 +135,8 @@ class Workspace:
 
     def _notify(self, kind: str, **fields: Any) -> None:
         seen = Seen(kind, **fields)
+        if kind not in NOT_WRITES:
+            self.bot_writes += 1
         for observer in self._observers:
             observer(seen)
 
