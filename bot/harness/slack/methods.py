@@ -221,11 +221,7 @@ class WebApi(Workspace):
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("trigger_id"):
             raise ApiError("invalid_trigger_id")
-        view = params.get("view")
-        if isinstance(view, str):
-            view = json.loads(view)
-        if not isinstance(view, dict) or view.get("type") != "modal":
-            raise ApiError("invalid_arguments")
+        view = _view(params, "modal")
         view_id = self._next_id("V")
         opened = {**view, "id": view_id, "hash": f"{int(self.now().timestamp())}.{view_id}"}
         opened["state"] = {"values": {}}
@@ -238,11 +234,7 @@ class WebApi(Workspace):
         user_id = str(params.get("user_id") or "")
         if user_id not in self.users:
             raise ApiError("user_not_found")
-        view = params.get("view")
-        if isinstance(view, str):
-            view = json.loads(view)
-        if not isinstance(view, dict) or view.get("type") != "home":
-            raise ApiError("invalid_arguments")
+        view = _view(params, "home")
         blocks = view.get("blocks") or []
         # A home view may hold 100 blocks, where a message holds 50.
         problems = [p for p in block_problems(blocks) if "50 items" not in p]
@@ -374,6 +366,16 @@ class WebApi(Workspace):
             share.update({"files": result, "upload": True, "display_as_bot": False})
             self.messages.setdefault(target, []).append(share)
         return {"files": result}
+
+
+def _view(params: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The ``view`` argument, a JSON object (or string) of type ``kind``."""
+    view = params.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    if not isinstance(view, dict) or view.get("type") != kind:
+        raise ApiError("invalid_arguments")
+    return view
 
 
 METHODS: dict[str, Callable[[WebApi, dict[str, Any]], dict[str, Any]]] = {

@@ -327,25 +327,9 @@ def reaction_added(
     )
 
 
-def reaction_removed(
-    channel_id: str,
-    *,
-    user: str,
-    message_ts: str,
-    reaction: str = "pushpin",
-    item_user: str | None = "U_ALICE",
-    event_ts: str | None = None,
-) -> dict[str, Any]:
-    """A ``reaction_removed`` event, the same shape as ``reaction_added``."""
-    return _reaction_event(
-        "reaction_removed",
-        channel_id,
-        user=user,
-        message_ts=message_ts,
-        reaction=reaction,
-        item_user=item_user,
-        event_ts=event_ts,
-    )
+def reaction_removed(channel_id: str, **fields: Any) -> dict[str, Any]:
+    """A ``reaction_removed`` event, the same shape (and arguments) as :func:`reaction_added`."""
+    return {**reaction_added(channel_id, **fields), "type": "reaction_removed"}
 
 
 def message_changed(
