@@ -78,6 +78,49 @@ def _pin_event(
     }
 
 
+def _message_pin_event(
+    kind: str,
+    channel_id: str,
+    *,
+    user: str,
+    message_ts: str,
+    message_user: str,
+    text: str,
+    permalink: str | None,
+    event_ts: str | None,
+    pin_count: int,
+    blocks: list[dict[str, Any]] | None,
+    team_id: str,
+) -> dict[str, Any]:
+    ets = event_ts or _now_ts()
+    message = _pinned_message(
+        channel_id,
+        message_ts=message_ts,
+        message_user=message_user,
+        text=text,
+        permalink=permalink,
+        team_id=team_id,
+        blocks=blocks,
+        pinned=kind == "pin_added",
+    )
+    item = {
+        "type": "message",
+        "created": int(float(ets)),
+        "created_by": user,
+        "channel": channel_id,
+        "message": message,
+    }
+    return _pin_event(
+        kind,
+        channel_id,
+        user=user,
+        item=item,
+        item_user=message_user,
+        pin_count=pin_count,
+        event_ts=ets,
+    )
+
+
 def pin_added(
     channel_id: str,
     *,
@@ -92,80 +135,29 @@ def pin_added(
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A ``pin_added`` event for a message (wrap it with :func:`event_callback`)."""
-    ets = event_ts or _now_ts()
-    message = _pinned_message(
-        channel_id,
-        message_ts=message_ts,
-        message_user=message_user,
-        text=text,
-        permalink=permalink,
+    return _message_pin_event(
+        "pin_added", channel_id, user=user, message_ts=message_ts, message_user=message_user,
+        text=text, permalink=permalink, event_ts=event_ts, pin_count=pin_count, blocks=blocks,
         team_id=team_id,
-        blocks=blocks,
-        pinned=True,
-    )
-    item = {
-        "type": "message",
-        "created": int(float(ets)),
-        "created_by": user,
-        "channel": channel_id,
-        "message": message,
-    }
-    return _pin_event(
-        "pin_added",
-        channel_id,
-        user=user,
-        item=item,
-        item_user=message_user,
-        pin_count=pin_count,
-        event_ts=ets,
-    )
+    )  # fmt: skip
 
 
 def pin_removed(
     channel_id: str,
     *,
-    user: str,
-    message_ts: str,
-    message_user: str,
-    text: str,
-    permalink: str | None = None,
-    event_ts: str | None = None,
     pin_count: int = 0,
     has_pins: bool | None = None,
-    blocks: list[dict[str, Any]] | None = None,
-    team_id: str = TEAM_ID,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """A ``pin_removed`` event: the ``pin_added`` shape plus ``has_pins``.
+    """A ``pin_removed`` event: the ``pin_added`` shape (and arguments) plus ``has_pins``.
 
     ``pin_count`` is the number of pins left; ``has_pins`` defaults to ``pin_count > 0``.
     """
-    ets = event_ts or _now_ts()
-    message = _pinned_message(
-        channel_id,
-        message_ts=message_ts,
-        message_user=message_user,
-        text=text,
-        permalink=permalink,
-        team_id=team_id,
-        blocks=blocks,
-        pinned=False,
-    )
-    item = {
-        "type": "message",
-        "created": int(float(ets)),
-        "created_by": user,
-        "channel": channel_id,
-        "message": message,
-    }
-    event = _pin_event(
-        "pin_removed",
-        channel_id,
-        user=user,
-        item=item,
-        item_user=message_user,
-        pin_count=pin_count,
-        event_ts=ets,
-    )
+    fields.setdefault("permalink", None)
+    fields.setdefault("event_ts", None)
+    fields.setdefault("blocks", None)
+    fields.setdefault("team_id", TEAM_ID)
+    event = _message_pin_event("pin_removed", channel_id, pin_count=pin_count, **fields)
     event["has_pins"] = pin_count > 0 if has_pins is None else has_pins
     event["event_ts"] = event.pop("event_ts")  # keep Slack's key order: has_pins, event_ts
     return event
