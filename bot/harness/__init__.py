@@ -11,7 +11,32 @@ The shell (:mod:`bot.console`) prints what the stand-in's workspace shows; the t
 benchmarks assert on what it recorded.
 """
 
-from bot.harness.driver import BoltDriver, TrackingExecutor
-from bot.harness.slack import Call, Seen, SlackStandIn, Upload
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.harness.driver import BoltDriver, TrackingExecutor
+    from bot.harness.slack import Call, Seen, SlackStandIn, Upload
 
 __all__ = ["BoltDriver", "Call", "Seen", "SlackStandIn", "TrackingExecutor", "Upload"]
+
+# Imported on first use: the wire builders and the stand-in are stdlib only, and the load
+# clients of the benchmarks start many processes that need nothing of Bolt.
+_HOMES = {
+    "BoltDriver": "bot.harness.driver",
+    "TrackingExecutor": "bot.harness.driver",
+    "Call": "bot.harness.slack",
+    "Seen": "bot.harness.slack",
+    "SlackStandIn": "bot.harness.slack",
+    "Upload": "bot.harness.slack",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    if name in ("wire", "slack", "driver", "socketmode"):
+        return importlib.import_module(f"bot.harness.{name}")
+    raise AttributeError(f"module 'bot.harness' has no attribute {name!r}")
