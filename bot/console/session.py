@@ -439,6 +439,22 @@ def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
     return scan
 
 
+def job_sweep_hook(session: Session) -> TickHook:
+    """The durable-job sweep, as production's scheduler runs it: jobs that failed are retried
+    when their backoff is over; it asks to be woken then."""
+
+    def sweep(now: datetime) -> datetime | None:
+        report = session.deps.jobs.sweep(deps=session.deps, client=session.client)
+        if report.retrying or report.failed:
+            session.screen.note(
+                f"⚙ job sweep at {now:%a %H:%M} UTC: {len(report.done)} done, "
+                f"{len(report.retrying)} to retry, {len(report.failed)} failed for good"
+            )
+        return session.deps.store.jobs.next_run()
+
+    return sweep
+
+
 @contextmanager
 def open_session(
     deps: Deps,
@@ -449,8 +465,10 @@ def open_session(
     run_id: str | None = None,
     nudge_policy: nudges.NudgePolicy | None = None,
 ) -> Iterator[Session]:
-    """A started session with the nudge scan on its tick (unless ``nudge_policy`` is None)."""
+    """A started session with the job sweep and the nudge scan (unless ``nudge_policy`` is None)
+    on its tick."""
     with Session(deps, clock, drafts_dir=drafts_dir, out=out, run_id=run_id) as session:
+        session.add_tick_hook(job_sweep_hook(session))
         if nudge_policy is not None:
             session.add_tick_hook(nudge_scan_hook(session, nudge_policy))
         yield session
