@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import listeners
 from bot.deps import Deps
+from bot.store.connection import write_problem
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,30 @@ SORRY = (
     "Sorry, that failed on my side and has been logged; "
     "try again in a moment, or run `/incident help` for the syntax."
 )
+# The write before the ack did not commit within its deadline, and never will.
+NOT_RECORDED = "⚠️ Nothing was recorded: the database could not take the write just now. Try again."
+
+
+# Calls that create something: a dropped connection may have lost the answer after Slack
+# acted, so the client must not repeat them blindly. Their jobs retry instead, after looking
+# for what the lost try made (bot/work/posting.py, bot/work/channel.py).
+NOT_REPEATABLE = ("chat.postMessage", "conversations.create", "files.completeUploadExternal")
+
+
+class ConnectionRetry(ConnectionErrorRetryHandler):
+    """Retries a dropped connection, except for the calls in ``NOT_REPEATABLE``."""
+
+    def _can_retry(
+        self, *, state: Any, request: Any, response: Any = None, error: Any = None
+    ) -> bool:
+        if str(request.url).rstrip("/").endswith(NOT_REPEATABLE):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def make_client(token: str, base_url: str) -> WebClient:
-    """A Web API client that waits out 429s and retries 5xx and dropped connections."""
+    """A Web API client that waits out 429s and retries 5xx and dropped connections (but
+    never repeats a post whose answer was lost: see ``NOT_REPEATABLE``)."""
     return WebClient(
         token=token,
         base_url=base_url,
@@ -41,7 +62,7 @@ def make_client(token: str, base_url: str) -> WebClient:
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionRetry(max_retry_count=2),
         ],
     )
 
@@ -116,4 +137,5 @@ def _on_error(
         return
     response.status = 200
     response.headers["content-type"] = ["application/json;charset=utf-8"]
-    response.body = json.dumps({"response_type": "ephemeral", "text": SORRY})
+    text = NOT_RECORDED if write_problem(error) else SORRY
+    response.body = json.dumps({"response_type": "ephemeral", "text": text})

@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import jobs, logs, nudges, offline, postmortem, slackio
+from bot import health, jobs, logs, nudges, offline, postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident
@@ -90,17 +90,15 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
 
     def scan_now() -> None:
         try:
-            delivered = slackio.deliver_queued(client, deps.store, now=deps.clock())
             report = nudges.scan(
                 store=deps.store, client=client, users=deps.users, policy=policy, now=deps.clock()
             )
         except Exception:  # the scheduler thread must survive a bad scan; the next one retries
             log.exception("Nudge scan failed")
             return
-        if delivered:
-            log.info("Posted %d queued replies", delivered)
         if report.sent or report.failed or report.recovered:
             log.info("Nudge scan: %s", report)
+        sweep_jobs()  # the escalations the scan handed over go out now, not at the next sweep
 
     def sweep_jobs() -> None:
         try:
@@ -119,6 +117,9 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
 
 
 def open_store(settings: Settings) -> Store:
+    problem = health.startup_problem(settings.db_path)
+    if problem:
+        fail(problem)
     store = Store(settings.db_path)
     try:
         applied = store.migrate()

@@ -251,3 +251,18 @@ def apply(db: Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+@migrations(name="0009_durability")
+def m0009_durability(db: Database) -> None:
+    # The outbox is retired into jobs (bot/work/replies.py): a reply still waiting is a
+    # ``reply`` job now, posted once with its key in the message's metadata.
+    db.execute(
+        """
+        INSERT OR IGNORE INTO jobs (key, kind, payload, state, attempts, run_after, created_at)
+        SELECT 'outbox:' || id, 'reply', json_object('channel', channel, 'text', text),
+               'pending', attempts, next_attempt_at, queued_at
+        FROM outbox
+        """
+    )
+    db.execute("DROP TABLE outbox")

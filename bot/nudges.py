@@ -87,22 +87,9 @@ class NudgeSender:
         return str(posted.get("channel") or channel), str(posted["ts"])
 
     def escalate(self, nudge: dict[str, Any], now: datetime) -> bool:
-        """Post a nudge's escalation in the incident channel, once; False if it must wait."""
-        item = self.store.items.get(item_id=nudge["item_id"])
-        incident = self.store.incidents.get(incident_id=item.incident_id) if item else None
-        if not self.store.nudges.claim_escalation(nudge_id=nudge["id"], now=now):
-            return True  # another scanner has it
-        if item is None or item.status != "open" or incident is None or not incident.channel_id:
-            return True  # closed since, or nowhere to post: the claim retires it
-        try:
-            self.client.chat_postMessage(
-                channel=incident.channel_id,
-                text=blocks.escalation_text(item, incident, nudge["number"], now),
-            )
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("Escalating %s failed, will retry: %s", item.short_id, exc)
-            self.store.nudges.release_escalation(nudge_id=nudge["id"])
-            return False
+        """Hand a nudge's escalation to its durable job (``bot/work/escalation.py``), once:
+        the job sweep posts it, and posts it again after a crash until it is in the channel."""
+        self.store.nudges.claim_escalation(nudge_id=nudge["id"], now=now)
         return True
 
     def already_sent(self, nudge: dict[str, Any], owner_id: str) -> tuple[str, str] | None:

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.health import HealthCheck
 from bot.store import Store
 
 SLACK_PATH = "/slack/events"
@@ -30,14 +31,15 @@ def _plain(start_response: Callable[..., Any], status: str, body: dict[str, Any]
 def make_wsgi_app(app: App, store: Store) -> WsgiApp:
     """Route Slack's requests to Bolt and answer health checks from the database."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
+    check = HealthCheck(store)  # never waits for the writer (see bot/health.py)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH:
-            if store.ping():
-                return _plain(start_response, "200 OK", {"ok": True})
-            return _plain(start_response, "503 Service Unavailable", {"ok": False})
+            state = check()
+            status = "200 OK" if state.ok else "503 Service Unavailable"
+            return _plain(start_response, status, state.as_json())
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", {"error": "use POST"})

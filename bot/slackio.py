@@ -7,14 +7,12 @@ argument and return plain values.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.domain import Incident, channel_name_for
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -84,46 +82,20 @@ def refresh(client: WebClient, incident: Incident) -> None:
         )
 
 
-SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
-
-
-def post_or_queue(
-    client: WebClient, store: Store, *, channel: str, text: str, now: datetime
-) -> None:
-    """Post a reply; if Slack still refuses after the client's retries, keep it in the outbox
-    so that the next scan posts it once Slack answers again."""
-    try:
-        client.chat_postMessage(channel=channel, text=text)
-    except SLACK_FAILURES as exc:
-        store.outbox.queue(channel=channel, text=text, now=now)
-        log.error("Posting to %s failed (%s); queued until Slack answers again", channel, exc)
-
-
-def deliver_queued(client: WebClient, store: Store, *, now: datetime) -> int:
-    """Post what the outbox holds; return how many went out. A failure waits a minute."""
-    sent = 0
-    while (message := store.outbox.take(now=now, retry_at=now + RETRY_QUEUED)) is not None:
-        try:
-            client.chat_postMessage(channel=message["channel"], text=message["text"])
-        except SLACK_FAILURES as exc:
-            log.warning("Queued message %s still refused: %s", message["id"], exc)
-            continue
-        store.outbox.delivered(message_id=message["id"])
-        sent += 1
-    return sent
-
-
-RETRY_QUEUED = timedelta(minutes=1)
-
-
 def upload_markdown(
-    client: WebClient, *, channel_id: str, filename: str, content: str, comment: str
+    client: WebClient,
+    *,
+    channel_id: str,
+    filename: str,
+    content: str,
+    comment: str,
+    title: str | None = None,
 ) -> None:
     """Upload a Markdown file with ``files_upload_v2`` (``files.upload`` is retired)."""
     client.files_upload_v2(
         channel=channel_id,
         content=content,
         filename=filename,
-        title=filename,
+        title=title or filename,
         initial_comment=comment,
     )

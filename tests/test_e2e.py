@@ -326,5 +326,5 @@ def test_healthz_reveals_no_configuration(running_bot: tuple[RunningBot, SlackSt
     with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         body = response.read()
-    assert json.loads(body) == {"ok": True}
+    assert json.loads(body) == {"ok": True, "database": "ok", "problems": []}
     assert TOKEN.encode() not in body and SECRET.encode() not in body

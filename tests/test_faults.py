@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from tests.conftest import SlackDriver, reply_text, wait_until
+from bot.deps import Deps
+from bot.jobs import SweepReport
+from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
 
 
 def entries_of(slack: SlackDriver, channel: str) -> list[object]:
@@ -37,15 +39,19 @@ def test_5xx_answers_are_retried_with_backoff(slack: SlackDriver) -> None:
 
 
 def test_a_slack_call_that_still_fails_never_loses_the_entry(
-    slack: SlackDriver, caplog: pytest.LogCaptureFixture
+    slack: SlackDriver, clock: FakeClock, deps: Deps
 ) -> None:
     channel = slack.start_incident()
-    slack.fake.fail("chat.postMessage", status=500, times=10)
-    caplog.set_level(logging.ERROR)
+    slack.fake.fail("chat.postMessage", status=500, times=3)  # the first try and both retries
     response = slack.command("/timeline", "mitigated rolled back", channel_id=channel)
     assert response.status == 200
     assert [e.text for e in entries_of(slack, channel)] == ["rolled back"]  # type: ignore[attr-defined]
-    wait_until(lambda: any("chat.postMessage" in r.getMessage() for r in caplog.records), 10)
+    [job] = slack.store.jobs.with_kind(kind="timeline_reply")
+    wait_retried(slack, job["id"])
+    assert "internal_error" in slack.store.jobs.state(job_id=job["id"])["last_error"]
+    clock.advance(seconds=5)  # the backoff
+    assert sweep(slack, deps).done == [job["id"]]
+    assert sum("rolled back" in (m.get("text") or "") for m in slack.fake.messages_in(channel)) == 1
 
 
 def test_a_slow_slack_never_holds_the_ack(slack: SlackDriver) -> None:
@@ -70,54 +76,96 @@ def test_a_slow_slack_never_holds_the_ack(slack: SlackDriver) -> None:
 
 def test_a_refused_channel_is_explained_and_the_incident_kept(slack: SlackDriver) -> None:
     slack.fake.fail("conversations.create", error="restricted_action", times=1)
-    response = slack.command("/incident", "start sev1 Payments down")
+    response = slack.command("/incident", "start sev1 Payments down", channel_id="C_GENERAL")
     assert "Declared" in reply_text(response)
-    told = slack.fake.wait_for("response_url", timeout=10)[-1]
+    told = slack.fake.wait_for("chat.postEphemeral", timeout=10)[-1]
+    assert told.params["channel"] == "C_GENERAL" and told.params["user"]
     assert "restricted_action" in told.params["text"] and "/incident start" in told.params["text"]
     assert [i.title for i in slack.store.incidents.all()] == ["Payments down"]
+    [job] = slack.store.jobs.with_kind(kind="channel_setup")
+    assert job["state"] == "failed" and "restricted_action" in job["last_error"]
 
 
-def test_a_reply_slack_refused_is_posted_once_slack_answers_again(
-    slack: SlackDriver, clock: object
+def test_a_reply_whose_answer_was_lost_is_not_posted_again(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
 ) -> None:
-    from bot import slackio
-
+    """Slack posted the reply, the connection dropped before its answer: the client does not
+    repeat the post, and the job's retry finds the post by its metadata and stops."""
     channel = slack.start_incident()
-    slack.fake.fail("chat.postMessage", status=500, times=3)  # the first try and both retries
+    slack.fake.fail("chat.postMessage", lose_answer=True)
+    slack.command("/timeline", "escalated paged the DBA", channel_id=channel)
+    [job] = slack.store.jobs.with_kind(kind="timeline_reply")
+    wait_retried(slack, job["id"])
+    posted = [
+        m for m in slack.fake.messages_in(channel) if "paged the DBA" in (m.get("text") or "")
+    ]
+    assert len(posted) == 1  # Slack acted
+    assert posted[0]["metadata"]["event_payload"] == {"job_key": job["key"]}
+    clock.advance(seconds=5)
+    assert sweep(slack, deps).done == [job["id"]]
+    assert [
+        m for m in slack.fake.messages_in(channel) if "paged the DBA" in (m.get("text") or "")
+    ] == posted
+    history = slack.fake.calls_to("conversations.history")[-1].params
+    assert history["include_all_metadata"] in (True, "true", "1", 1)
+
+
+def test_broken_json_is_a_failed_call_retried_not_lost(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
+    channel = slack.start_incident()
+    slack.fake.fail("chat.postMessage", broken_json=True)
     slack.command("/timeline", "fixed cert renewed", channel_id=channel)
-    wait_until(lambda: len(slack.store.outbox.queued()) == 1, 10)
-    [queued] = slack.store.outbox.queued()
-    assert queued["channel"] == channel and "cert renewed" in queued["text"]
-
-    now = slack.store.incidents.for_channel(channel_id=channel).started_at  # type: ignore[union-attr]
-    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 1
-    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
-    posted = [c for c in slack.fake.calls_to("chat.postMessage") if not c.faulted]
-    assert sum("cert renewed" in c.params["text"] for c in posted) == 1
-    assert slack.store.outbox.queued() == []
-
-
-def test_a_queued_reply_still_refused_waits_and_is_not_lost(slack: SlackDriver) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from bot import slackio
-
-    now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-    slack.store.outbox.queue(channel="C_X", text="held", now=now)
-    slack.fake.fail("chat.postMessage", status=500, times=3)
-    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
-    assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0  # waits a minute
-    assert len(slack.store.outbox.queued()) == 1
+    [job] = slack.store.jobs.with_kind(kind="timeline_reply")
+    wait_retried(slack, job["id"])
+    assert "JSON" in slack.store.jobs.state(job_id=job["id"])["last_error"]
+    clock.advance(seconds=5)
+    assert sweep(slack, deps).done == [job["id"]]
     assert (
-        slackio.deliver_queued(slack.app.client, slack.store, now=now + timedelta(minutes=1)) == 1
+        sum("cert renewed" in (m.get("text") or "") for m in slack.fake.messages_in(channel)) == 1
     )
 
 
-def test_a_dropped_connection_is_retried_and_the_reply_posted_once(slack: SlackDriver) -> None:
+def test_broken_json_and_a_lost_answer_after_slack_acted_post_once(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
     channel = slack.start_incident()
-    slack.fake.fail("chat.postMessage", drop=True, times=1)
-    slack.command("/timeline", "escalated paged the DBA", channel_id=channel)
-    posts = slack.fake.wait_for("chat.postMessage", count=3, timeout=10)
-    assert [c.faulted for c in posts[1:]] == [True, False]
-    assert "paged the DBA" in posts[-1].params["text"]
-    assert slack.store.outbox.queued() == []
+    slack.fake.fail("chat.postMessage", lose_answer=True, broken_json=True)
+    slack.command("/timeline", "note garbled", channel_id=channel)
+    [job] = slack.store.jobs.with_kind(kind="timeline_reply")
+    wait_retried(slack, job["id"])
+    clock.advance(seconds=5)
+    assert sweep(slack, deps).done == [job["id"]]
+    assert sum("garbled" in (m.get("text") or "") for m in slack.fake.messages_in(channel)) == 1
+
+
+def test_a_channel_created_whose_answer_was_lost_is_adopted_not_doubled(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
+    slack.fake.fail("conversations.create", lose_answer=True)
+    slack.command("/incident", "start sev2 Search is slow", channel_id="C_GENERAL")
+    [job] = slack.store.jobs.with_kind(kind="channel_setup")
+    wait_retried(slack, job["id"])
+    created = [c for c in slack.fake.channels.values() if c["name"].startswith("incident-")]
+    assert len(created) == 1  # Slack made it; the bot never heard
+    clock.advance(seconds=5)
+    assert sweep(slack, deps).done == [job["id"]]
+    [incident] = slack.store.incidents.all()
+    assert incident.channel_id == created[0]["id"] and incident.intro_ts
+    assert len(slack.fake.calls_to("conversations.create")) == 1
+    assert [c for c in slack.fake.channels.values() if c["name"].startswith("incident-")] == created
+
+
+def wait_retried(slack: SlackDriver, job_id: int) -> None:
+    """Until the job's first try has failed and it waits for its retry."""
+
+    def retrying() -> bool:
+        state = slack.store.jobs.state(job_id=job_id)
+        return state is not None and state["state"] == "pending" and state["attempts"] >= 1
+
+    wait_until(retrying, 10)
+
+
+def sweep(slack: SlackDriver, deps: Deps) -> SweepReport:
+    """What the scheduler does every few seconds."""
+    return deps.jobs.sweep(deps=deps, client=slack.app.client)

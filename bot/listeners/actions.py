@@ -9,10 +9,12 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import actions, blocks, slackio
+from bot import actions, blocks
 from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
+from bot.jobs import promise, run_promised
 from bot.parsing import UsageError, split_subcommand, unknown_subcommand
+from bot.work import replies
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,7 @@ def handle_action(
         elif subcommand == "help":
             ack(text=f"Use {actions.ACTION_USAGE}.")
         elif subcommand == "add":
-            item, warning = _add(command, args, _require(incident), client, deps)
-            if item is not None:
-                context["added_item"] = item
+            warning = _add(command, args, _require(incident), context, client, deps)
             ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
             ack(text=_list(command, args, incident, deps))
@@ -60,8 +60,13 @@ def _require(incident: Incident | None) -> Incident:
 
 
 def _add(
-    command: dict[str, Any], args: str, incident: Incident, client: WebClient, deps: Deps
-) -> tuple[ActionItem | None, str | None]:
+    command: dict[str, Any],
+    args: str,
+    incident: Incident,
+    context: BoltContext,
+    client: WebClient,
+    deps: Deps,
+) -> str | None:
     now = deps.clock()
     parsed = actions.parse_add(args, today=now.date())
     owner_id = parsed.owner_id or command["user_id"]
@@ -71,8 +76,8 @@ def _add(
     )
     trigger_id = command.get("trigger_id")
     key = f"cmd:{trigger_id}" if trigger_id else None
-    item, created = _store_item(incident, new, command["user_id"], now, key, deps)
-    return (item if created else None), actions.past_due_warning(new, item.short_id)
+    item = _store_item(incident, new, command["user_id"], now, key, context, deps)
+    return actions.past_due_warning(new, item.short_id)
 
 
 def _store_item(
@@ -81,14 +86,23 @@ def _store_item(
     actor_id: str,
     now: datetime,
     request_key: str | None,
+    context: BoltContext,
     deps: Deps,
-) -> tuple[ActionItem, bool]:
-    """The one place an item is stored, from the command and from the form alike."""
-    return deps.store.items.add(
-        incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
-        due_date=new.due, due_at=new.due_at, verification=new.verification,
-        actor_id=actor_id, now=now, request_key=request_key,
-    )  # fmt: skip
+) -> ActionItem:
+    """The one place an item is stored, from the command and from the form alike, with the
+    job that shows it in the incident's channel."""
+    with deps.store.transaction():
+        item, created = deps.store.items.add(
+            incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
+            due_date=new.due, due_at=new.due_at, verification=new.verification,
+            actor_id=actor_id, now=now, request_key=request_key,
+        )  # fmt: skip
+        if created and incident.channel_id:
+            job_id = replies.add_item_reply(
+                deps.store, item, channel=incident.channel_id, user_id=actor_id, now=now
+            )
+            promise(context, job_id)
+    return item
 
 
 def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
@@ -136,15 +150,7 @@ def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, 
             ),
         )
         return
-    item: ActionItem | None = context.get("added_item")
-    if item is None:
-        return
-    incident = deps.store.incidents.get(incident_id=item.incident_id)
-    assert incident is not None
-    text = blocks.item_added_text(item, incident, None)
-    slackio.post_or_queue(
-        client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
-    )
+    run_promised(context, client, deps)
 
 
 def handle_modal_submission(
@@ -173,23 +179,8 @@ def handle_modal_submission(
         incident_started_at=incident.started_at,
     )  # fmt: skip
     key = f"view:{view.get('id')}:{view.get('hash')}"
-    item, created = _store_item(incident, new, user_id, now, key, deps)
-    if created:
-        context["modal_item"] = item
+    _store_item(incident, new, user_id, now, key, context, deps)
     ack()
-
-
-def post_modal_item(context: BoltContext, client: WebClient, deps: Deps) -> None:
-    item: ActionItem | None = context.get("modal_item")
-    if item is None:
-        return
-    incident = deps.store.incidents.get(incident_id=item.incident_id)
-    if incident is None or incident.channel_id is None:
-        return
-    text = blocks.item_added_text(item, incident, None)
-    slackio.post_or_queue(
-        client, deps.store, channel=incident.channel_id, text=text, now=deps.clock()
-    )
 
 
 SNOOZES = {blocks.NUDGE_SNOOZE_DAY: timedelta(days=1), blocks.NUDGE_SNOOZE_WEEK: timedelta(days=7)}
@@ -230,6 +221,6 @@ def update_nudge_message(body: dict[str, Any], context: BoltContext, client: Web
 
 def register(app: App) -> None:
     app.command("/action")(ack=handle_action, lazy=[after_ack])
-    app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[post_modal_item])
+    app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[run_promised])
     for action_id in blocks.NUDGE_ACTIONS:
         app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message])

@@ -13,13 +13,13 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot import capture, slackio
+from bot import capture
 from bot.deps import Deps
 from bot.domain import Incident
+from bot.jobs import promise, run_promised
 from bot.parsing import ReactionTarget, captured_message, message_change, pushpin_target
+from bot.work import capture as fetching
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,19 @@ def handle_add_to_timeline(
         return
     assert incident is not None and message is not None
     user_id = str((shortcut.get("user") or {}).get("id") or "")
-    captured = deps.store.captures.hold(
+    with deps.store.transaction():
+        captured = _hold_shortcut(incident, message, user_id, deps)
+        if captured:
+            job_id = fetching.add_fetch(
+                deps.store, key=message.key, channel_id=channel_id, ts=message.ts,
+                user_id=user_id, now=deps.clock(), link_only=True,
+            )  # fmt: skip
+            promise(context, job_id)
+    context["capture_reply"] = capture.shortcut_reply(incident.id, message, captured)
+
+
+def _hold_shortcut(incident: Incident, message: Any, user_id: str, deps: Deps) -> bool:
+    return deps.store.captures.hold(
         # One click, never undone: holding the message twice changes nothing, and with no
         # release to order against, a shortcut needs neither an event ID nor an event time.
         event_id=None,
@@ -60,9 +72,6 @@ def handle_add_to_timeline(
         version_ts=message.version_ts,
         source="shortcut",
     )
-    context["capture_reply"] = capture.shortcut_reply(incident.id, message, captured)
-    if captured:
-        context["capture_key"] = message.key
 
 
 def reply_to_shortcut(context: BoltContext, respond: Respond) -> None:
@@ -70,19 +79,6 @@ def reply_to_shortcut(context: BoltContext, respond: Respond) -> None:
     reply = context.get("capture_reply")
     if reply:
         respond(text=reply, response_type="ephemeral")
-
-
-def link_shortcut_entry(
-    shortcut: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
-) -> None:
-    """After the ack: give the entry the message's permalink, which the payload lacks."""
-    key = context.get("capture_key")
-    if not key or "permalink" not in deps.store.captures.gaps(source_key=key):
-        return
-    channel_id = str(shortcut["channel"]["id"])
-    ts = str(shortcut["message"]["ts"])
-    link = client.chat_getPermalink(channel=channel_id, message_ts=ts)
-    deps.store.captures.fill(source_key=key, now=deps.clock(), permalink=str(link["permalink"]))
 
 
 # --- the 📌 reaction -----------------------------------------------------------------------
@@ -96,65 +92,22 @@ def handle_reaction_added(
     if found is None:
         return  # another reaction, or not in an incident channel: nothing to do
     target, incident = found
-    deps.store.captures.hold(
-        event_id=body.get("event_id"),
-        event_ts=str(event.get("event_ts") or "") or None,
-        incident_id=incident.id,
-        source_key=target.key,
-        via=capture.reaction_via(target.user_id),
-        now=deps.clock(),
-        source="reaction",
-    )
-    context["capture_key"] = target.key
-
-
-def read_reacted_message(
-    event: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
-) -> None:
-    """After the ack: fetch the message and its permalink if its entry still lacks them."""
-    key = context.get("capture_key")
-    target = pushpin_target(event)
-    if not key or target is None:
-        return
-    gaps = deps.store.captures.gaps(source_key=key)
-    if not gaps:
-        return  # pinned or added already, or the 📌 was removed meanwhile
-    try:
-        fields = _read_fields(client, target) if "text" in gaps else {}
-        if fields is None:
-            log.info("The message %s was gone before it could be read", key)
-            return
-        link = client.chat_getPermalink(channel=target.channel_id, message_ts=target.ts)
-    except SlackApiError as exc:
-        _tell_unreadable(client, target, key, exc)
-        return
-    deps.store.captures.fill(
-        source_key=key,
-        now=deps.clock(),
-        permalink=str(link["permalink"]),
-        source="reaction",
-        **fields,
-    )
-
-
-def _read_fields(client: WebClient, target: ReactionTarget) -> dict[str, Any] | None:
-    """The reacted message's text, time and author; None once it is gone."""
-    found = read_message(client, target.channel_id, target.ts)
-    message = captured_message(target.channel_id, found)
-    return None if message is None else capture.message_fields(message)
-
-
-def _tell_unreadable(
-    client: WebClient, target: ReactionTarget, key: str, exc: SlackApiError
-) -> None:
-    """A reaction has no reply of its own: the person who reacted hears of it here."""
-    error = slackio.slack_error(exc)
-    log.error("Reading the 📌 message %s failed: %s", key, error)
-    client.chat_postEphemeral(
-        channel=target.channel_id,
-        user=target.user_id,
-        text=capture.UNREADABLE_PUSHPIN.format(error=error),
-    )
+    with deps.store.transaction():
+        held = deps.store.captures.hold(
+            event_id=body.get("event_id"),
+            event_ts=str(event.get("event_ts") or "") or None,
+            incident_id=incident.id,
+            source_key=target.key,
+            via=capture.reaction_via(target.user_id),
+            now=deps.clock(),
+            source="reaction",
+        )
+        if held:
+            job_id = fetching.add_fetch(
+                deps.store, key=target.key, channel_id=target.channel_id, ts=target.ts,
+                user_id=target.user_id, now=deps.clock(), event_id=body.get("event_id"),
+            )  # fmt: skip
+            promise(context, job_id)
 
 
 def _pushpin_in_incident(
@@ -186,25 +139,6 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
     )
 
 
-def read_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
-    """The message at ``ts``: from the channel's history or, for a thread reply, its thread;
-    None once it is gone."""
-    history = client.conversations_history(channel=channel_id, latest=ts, inclusive=True, limit=1)
-    for message in history.get("messages") or []:
-        if message.get("ts") == ts:
-            return dict(message)
-    # conversations.history lists top-level messages only; a reply is read from its thread.
-    try:
-        thread = client.conversations_replies(
-            channel=channel_id, ts=ts, oldest=ts, latest=ts, inclusive=True
-        )
-    except SlackApiError as exc:
-        if slackio.slack_error(exc) == "thread_not_found":
-            return None  # deleted before we could read it
-        raise
-    return next((dict(m) for m in thread.get("messages") or [] if m.get("ts") == ts), None)
-
-
 # --- edits and deletions --------------------------------------------------------------------
 
 
@@ -231,8 +165,8 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> N
 
 def register(app: App) -> None:
     app.message_shortcut(SHORTCUT)(
-        ack=handle_add_to_timeline, lazy=[reply_to_shortcut, link_shortcut_entry]
+        ack=handle_add_to_timeline, lazy=[reply_to_shortcut, run_promised]
     )
-    app.event("reaction_added")(ack=handle_reaction_added, lazy=[read_reacted_message])
+    app.event("reaction_added")(ack=handle_reaction_added, lazy=[run_promised])
     app.event("reaction_removed")(handle_reaction_removed)
     app.event("message")(handle_message)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot import blocks, lifecycle, slackio
+from bot import blocks, lifecycle
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
+from bot.jobs import promise, run_promised
 from bot.listeners.timeline import user_zone
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
@@ -23,6 +24,7 @@ from bot.parsing import (
     split_subcommand,
     unknown_subcommand,
 )
+from bot.work import channel
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +61,22 @@ def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, d
         return
     adopt = is_incident_channel_name(channel_name)
     trigger_id = command.get("trigger_id")
-    incident, created = deps.store.incidents.create(
-        title=start.title,
-        severity=start.severity,
-        commander_id=command["user_id"],
-        started_at=deps.clock(),
-        channel_id=channel_id if adopt else None,
-        channel_name=channel_name if adopt else None,
-        request_key=f"cmd:{trigger_id}" if trigger_id else None,
-    )
-    if created:
-        context["declared_incident"] = incident
+    with deps.store.transaction():
+        incident, created = deps.store.incidents.create(
+            title=start.title,
+            severity=start.severity,
+            commander_id=command["user_id"],
+            started_at=deps.clock(),
+            channel_id=channel_id if adopt else None,
+            channel_name=channel_name if adopt else None,
+            request_key=f"cmd:{trigger_id}" if trigger_id else None,
+        )
+        if created:
+            job_id = channel.add_set_up(
+                deps.store, incident, user_id=command["user_id"], channel=channel_id,
+                now=deps.clock(),
+            )  # fmt: skip
+            promise(context, job_id)
     ack(text=blocks.declared_text(incident, creating_channel=not adopt))
 
 
@@ -97,15 +104,18 @@ def _change(
     if not change.columns:
         ack(text=change.message)  # nothing changed: only the person who asked hears it
         return
-    updated = deps.store.incidents.update(
-        incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry, **change.columns
-    )
-    for name, value in change.fields.items():
-        updated = deps.store.incidents.set_field(
-            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
-        )
-    if change.refresh_channel:
-        context["changed_incident"] = updated
+    with deps.store.transaction():
+        deps.store.incidents.update(
+            incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry,
+            **change.columns,
+        )  # fmt: skip
+        for name, value in change.fields.items():
+            deps.store.incidents.set_field(
+                incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+            )
+        if change.refresh_channel and incident.channel_id:
+            key = command.get("trigger_id") or uuid.uuid4().hex
+            promise(context, channel.add_refresh(deps.store, incident, key=key, now=now))
     ack(text=change.message, response_type="in_channel")
 
 
@@ -135,43 +145,5 @@ def _set(
     ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
 
 
-def refresh_channel(context: BoltContext, client: WebClient) -> None:
-    """After the ack: the topic and the pinned intro show the incident as it is now."""
-    incident: Incident | None = context.get("changed_incident")
-    if incident is None or incident.channel_id is None:
-        return
-    slackio.refresh(client, incident)
-
-
-def set_up_channel(
-    command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
-) -> None:
-    """After the ack: open or join the channel, invite, set the topic, post and pin the intro."""
-    incident: Incident | None = context.get("declared_incident")
-    if incident is None:
-        return
-    try:
-        if incident.channel_id is None:
-            channel_id, channel_name = slackio.create_incident_channel(client, incident)
-            deps.store.incidents.set_channel(
-                incident_id=incident.id, channel_id=channel_id, channel_name=channel_name
-            )
-        else:
-            channel_id = incident.channel_id
-            slackio.join_channel(client, channel_id)
-        slackio.invite(client, channel_id, command["user_id"])
-        intro_ts = slackio.announce(client, incident, channel_id)
-        deps.store.incidents.set_intro(incident_id=incident.id, intro_ts=intro_ts)
-    except SlackApiError as exc:
-        log.error("Setting up the channel of %s failed: %s", incident.id, slackio.slack_error(exc))
-        respond(
-            text=(
-                f"{incident.id} is recorded, but Slack refused to set up its channel "
-                f"({slackio.slack_error(exc)}): create an `#incident-…` channel, invite me, "
-                f"and run {START_USAGE} there to adopt it."
-            )
-        )
-
-
 def register(app: App) -> None:
-    app.command("/incident")(ack=handle_incident, lazy=[set_up_channel, refresh_channel])
+    app.command("/incident")(ack=handle_incident, lazy=[run_promised])

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
 
-from bot import blocks, postmortem, slackio
+from bot import blocks, postmortem
 from bot.deps import Deps
-from bot.domain import Incident
+from bot.jobs import promise, run_promised
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
     split_subcommand,
     unknown_subcommand,
 )
+from bot.work import draft as drafts
 
 log = logging.getLogger(__name__)
 
@@ -44,40 +45,14 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
         )
         ack(text=blocks.draft_checklist(incident, draft.sections))
         return
-    context["draft_incident"] = incident
+    key = command.get("trigger_id") or uuid.uuid4().hex
+    job_id = drafts.add_upload(
+        deps.store, incident, channel=command["channel_id"], user_id=command["user_id"],
+        key=key, now=deps.clock(),
+    )  # fmt: skip
+    promise(context, job_id)
     ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")
 
 
-def upload_draft(
-    command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
-) -> None:
-    """After the ack: build, render and upload the draft as it is now."""
-    incident: Incident | None = context.get("draft_incident")
-    if incident is None:
-        return
-    context_ = postmortem.draft_for(
-        deps.store,
-        incident,
-        names=lambda user_ids: deps.users.names(client, user_ids),
-        now=deps.clock(),
-        requested_by=command["user_id"],
-    )
-    try:
-        markdown = postmortem.render(deps.templates, context_)
-    except postmortem.TemplateProblem as problem:
-        log.error("Rendering the draft of %s failed: %s", incident.id, problem)
-        client.chat_postEphemeral(
-            channel=command["channel_id"], user=command["user_id"], text=str(problem)
-        )
-        return
-    slackio.upload_markdown(
-        client,
-        channel_id=command["channel_id"],
-        filename=postmortem.draft_filename(incident.id),
-        content=markdown,
-        comment=postmortem.summary_line(context_),
-    )
-
-
 def register(app: App) -> None:
-    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft])
+    app.command("/postmortem")(ack=handle_postmortem, lazy=[run_promised])

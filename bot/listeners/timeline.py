@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import blocks, slackio
+from bot import blocks
 from bot.deps import Deps
-from bot.domain import MILESTONE_KINDS, TimelineEntry, new_order_problems
+from bot.domain import MILESTONE_KINDS, new_order_problems
+from bot.jobs import promise, run_promised
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
+from bot.work import replies
 
 
 def handle_timeline(
@@ -41,22 +43,26 @@ def handle_timeline(
     milestone = parsed.kind in MILESTONE_KINDS
     before = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
     trigger_id = command.get("trigger_id")
-    entry, created = deps.store.timeline.add(
-        incident_id=incident.id,
-        at=parsed.at,
-        kind=parsed.kind,
-        text=parsed.text,
-        actor_id=user_id,
-        actor_name=command.get("user_name"),
-        source="command",
-        now=deps.clock(),
-        source_key=f"cmd:{trigger_id}" if trigger_id else None,
-    )
-    if created:
-        context["recorded_entry"] = entry
-        if milestone:
-            after = deps.store.timeline.for_incident(incident_id=incident.id)
-            context["order_warnings"] = new_order_problems(incident, before, after)
+    with deps.store.transaction():
+        entry, created = deps.store.timeline.add(
+            incident_id=incident.id,
+            at=parsed.at,
+            kind=parsed.kind,
+            text=parsed.text,
+            actor_id=user_id,
+            actor_name=command.get("user_name"),
+            source="command",
+            now=deps.clock(),
+            source_key=f"cmd:{trigger_id}" if trigger_id else None,
+        )
+        if created:
+            after = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
+            warnings = new_order_problems(incident, before, after) if milestone else []
+            job_id = replies.add_timeline_reply(
+                deps.store, entry, channel=command["channel_id"], user_id=user_id,
+                warnings=warnings, now=deps.clock(),
+            )  # fmt: skip
+            promise(context, job_id)
     ack()
 
 
@@ -71,21 +77,5 @@ def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
         ) from exc
 
 
-def post_reply(
-    command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
-) -> None:
-    """After the ack: show the team the entry as recorded, in UTC and the author's zone."""
-    entry: TimelineEntry | None = context.get("recorded_entry")
-    if entry is None:
-        return
-    tz_name = deps.users.get(client, command["user_id"]).tz
-    text = blocks.entry_recorded_text(entry, tz_name)
-    for problem in context.get("order_warnings") or []:
-        text += f"\n⚠️ Out of order: {problem}. Check the times."
-    slackio.post_or_queue(
-        client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
-    )
-
-
 def register(app: App) -> None:
-    app.command("/timeline")(ack=handle_timeline, lazy=[post_reply])
+    app.command("/timeline")(ack=handle_timeline, lazy=[run_promised])

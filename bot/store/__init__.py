@@ -2,7 +2,7 @@
 
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
-``store.items``, ``store.nudges``, ``store.outbox``, ``store.users`` and ``store.jobs``.
+``store.items``, ``store.nudges``, ``store.users`` and ``store.jobs``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
@@ -22,7 +22,6 @@ from bot.store.incidents import Incidents
 from bot.store.items import Items
 from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
-from bot.store.outbox import Outbox
 from bot.store.timeline import Timeline
 from bot.store.users import CachedUser, Users
 
@@ -44,7 +43,6 @@ class Store:
         self.events = Events(self.connections)
         self.items = Items(self.connections)
         self.nudges = Nudges(self.connections)
-        self.outbox = Outbox(self.connections)
         self.users = Users(self.connections)
         self.jobs = JobRows(self.connections)
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.domain import ActionItem
 from bot.store.connection import Repository, first, to_db_time
 from bot.store.items import item_from_row
+from bot.store.jobs import JobRows
 
 
 class Nudges(Repository):
@@ -92,16 +93,26 @@ class Nudges(Repository):
         )
 
     def claim_escalation(self, *, nudge_id: int, now: datetime) -> bool:
-        """Take a nudge's escalation before posting it; False if it is taken or done."""
-        return self._changed(
-            "UPDATE nudges SET escalation_sent_at = ? WHERE id = ? AND escalate = 1 "
-            "AND escalation_sent_at IS NULL",
-            [to_db_time(now), nudge_id],
-        )
+        """Hand a nudge's escalation to a durable job (``escalation``), in one transaction;
+        False if it was handed over before."""
+        with self.db.write() as db:
+            cursor = db.execute(
+                "UPDATE nudges SET escalation_sent_at = ? WHERE id = ? AND escalate = 1 "
+                "AND escalation_sent_at IS NULL",
+                [to_db_time(now), nudge_id],
+            )
+            if cursor.rowcount != 1:
+                return False
+            JobRows(self.db).add(
+                kind="escalation", key=f"escalation:{nudge_id}",
+                payload={"nudge_id": nudge_id}, now=now,
+            )  # fmt: skip
+        return True
 
-    def release_escalation(self, *, nudge_id: int) -> None:
-        """Undo an escalation claim whose post failed, so that the next scan posts it."""
-        self._changed("UPDATE nudges SET escalation_sent_at = NULL WHERE id = ?", [nudge_id])
+    def get(self, *, nudge_id: int) -> dict[str, Any] | None:
+        """One nudge's row, or None."""
+        rows = self.db.rows("SELECT * FROM nudges WHERE id = ?", [nudge_id])
+        return rows[0] if rows else None
 
     def stale(self, *, claimed_before: datetime) -> list[dict[str, Any]]:
         """Claims never marked sent: a process died between claiming and recording the send."""

@@ -41,6 +41,13 @@ class Timeline(Repository):
             )  # fmt: skip
         return entry_from_row(row), True
 
+    def get(self, *, entry_id: int) -> TimelineEntry | None:
+        """One live entry, or None (removed or never stored)."""
+        rows = self.db.rows(
+            "SELECT * FROM timeline_entries WHERE id = ? AND removed_at IS NULL", [entry_id]
+        )
+        return entry_from_row(rows[0]) if rows else None
+
     def for_incident(self, *, incident_id: str) -> list[TimelineEntry]:
         """The incident's live entries in time order."""
         rows = self.db.rows(

@@ -115,6 +115,30 @@ class WebApi(Workspace):
             view["num_members"] = len(self.members[cid])
         return {"channel": view}
 
+    def _m_conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Channels by ``types`` (default ``public_channel``), paginated by ``cursor`` and
+        ``limit`` as Slack does; private ones only where the bot is a member."""
+        types = {t.strip() for t in str(params.get("types") or "public_channel").split(",")}
+        skip_archived = truthy(params.get("exclude_archived", False))
+        listed = []
+        for cid, channel in self.channels.items():
+            if channel.get("is_im"):
+                continue
+            private = bool(channel.get("is_private"))
+            if ("private_channel" if private else "public_channel") not in types:
+                continue
+            if private and BOT_USER_ID not in self.members.get(cid, set()):
+                continue
+            if skip_archived and channel.get("is_archived"):
+                continue
+            listed.append(self._channel_view(cid))
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 1000))
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        cursor = str(start + limit) if more else ""
+        return {"channels": page, "response_metadata": {"next_cursor": cursor}}
+
     def _m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
         cid = str(params.get("channel") or "")
         if cid not in self.channels:
@@ -386,6 +410,7 @@ METHODS: dict[str, Callable[[WebApi, dict[str, Any]], dict[str, Any]]] = {
     "conversations.setTopic": WebApi._m_conversations_set_topic,
     "conversations.info": WebApi._m_conversations_info,
     "conversations.members": WebApi._m_conversations_members,
+    "conversations.list": WebApi._m_conversations_list,
     "chat.postMessage": WebApi._m_chat_post_message,
     "conversations.open": WebApi._m_conversations_open,
     "conversations.history": WebApi._m_conversations_history,

@@ -51,6 +51,8 @@ from bot.harness.wire import TEAM_ID
 
 UPLOAD_METHOD = "upload"
 """Pseudo-method name under which the raw file-upload POST is recorded and faulted."""
+BROKEN_JSON = b'{"ok": tru'
+"""What a ``broken_json`` fault answers: a body cut short."""
 RESPONSE_URL_METHOD = "response_url"
 """Pseudo-method name for POSTs to a :meth:`SlackStandIn.response_url` (``respond()``)."""
 
@@ -63,6 +65,8 @@ class _Fault:
     delay: float | None
     drop: bool
     remaining: int
+    lose_answer: bool = False
+    broken_json: bool = False
 
 
 class SlackStandIn(WebApi):
@@ -158,22 +162,31 @@ class SlackStandIn(WebApi):
         delay: float | None = None,
         drop: bool = False,
         times: int = 1,
+        lose_answer: bool = False,
+        broken_json: bool = False,
     ) -> None:
         """Fault the next ``times`` calls to ``method`` (queued after earlier faults).
 
         ``status``: answer with that HTTP status (``retry_after`` alone implies 429 and
         sets the ``Retry-After`` header); ``error``: answer 200 ``{"ok": false}`` with that
         error; ``delay``: sleep before answering (then answer normally unless another
-        option is set); ``drop``: close the connection without any response. Only a
-        delay-only fault lets the call take effect.
+        option is set); ``drop``: close the connection without any response;
+        ``broken_json``: answer 200 with a truncated body (``{"ok": tru``).
+        ``lose_answer``: Slack acts, then the answer is lost: the call takes effect, then the
+        connection is dropped (or, with ``broken_json``, the answer is garbled; with
+        ``delay``, it comes after the client gave up). Otherwise only a delay-only fault lets
+        the call take effect.
         """
         if times < 1:
             raise ValueError("times must be >= 1")
         if retry_after is not None and status is None:
             status = 429
-        if status is None and error is None and delay is None and not drop:
-            raise ValueError("fail() needs one of status, error, retry_after, delay, drop")
-        fault = _Fault(status, error, retry_after, delay, drop, times)
+        if not (status or error or delay or drop or lose_answer or broken_json):
+            raise ValueError(
+                "fail() needs one of status, error, retry_after, delay, drop, lose_answer, "
+                "broken_json"
+            )
+        fault = _Fault(status, error, retry_after, delay, drop, times, lose_answer, broken_json)
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
 
@@ -284,7 +297,19 @@ class SlackStandIn(WebApi):
         call = Call(method, params, headers, token, fault is not None, body)
         self._record(call)
 
+        if fault is not None and fault.lose_answer:
+            self._dispatch(call)  # Slack acted ...
+            if fault.delay:
+                self._stopping.wait(fault.delay)
+            if fault.broken_json:
+                handler.send_raw(200, BROKEN_JSON)
+            else:
+                handler.drop()  # ... and its answer never arrives
+            return
         if fault is not None:
+            if fault.broken_json:
+                handler.send_raw(200, BROKEN_JSON)
+                return
             if fault.delay:
                 self._stopping.wait(fault.delay)
                 if self._stopping.is_set():
@@ -433,6 +458,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in (extra or {}).items():
             self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_raw(self, status: int, data: bytes) -> None:
+        """A JSON content type over a body that is not JSON (a truncated answer)."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
