@@ -65,6 +65,7 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
     )
     store = open_store(settings)
     deps = build_deps(store=store, templates=checked_templates(settings))
+    deps.jobs.lease = timedelta(seconds=settings.durability.job_lease_seconds)
     client = make_client(settings.bot_token, settings.api_url)
     try:
         app = create_app(

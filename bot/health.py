@@ -60,6 +60,8 @@ class HealthCheck:
         if self._locked_past_deadline():
             problems.append("locked")
         last = connections.last_problem
+        if last == "locked" and self._foreign_lock_since is None and not connections.writing:
+            last = None  # the lock that refused the last write has gone since
         if last and last not in problems:
             problems.append(last)
         if not problems and not self.store.ping():
@@ -114,6 +116,8 @@ def startup_problem(path: str | Path) -> str | None:
         if filesystem_read_only(str(path)) or not os.access(path.parent, os.W_OK):
             return f"DB_PATH {str(path)!r} cannot be created: its folder is not writable."
         return None
+    if filesystem_read_only(str(path)) or not os.access(path, os.R_OK | os.W_OK):
+        return f"DB_PATH {str(path)!r} cannot be written: the file or its filesystem is read-only."
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=2)
     except sqlite3.Error as exc:

@@ -136,8 +136,9 @@ def new_token() -> str:
 class Jobs:
     """The registry of job kinds, and the runner that claims and settles their rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lease: timedelta = LEASE) -> None:
         self._kinds: dict[str, JobKind] = {}
+        self.lease = lease
 
     def register(self, name: str, run: Handler, *, failure_text: FailureText) -> None:
         """Make ``name`` runnable; registering a name twice is a wiring bug."""
@@ -154,7 +155,7 @@ class Jobs:
         holds it or it is not due."""
         now = deps.clock()
         job = deps.store.jobs.claim(
-            job_id=job_id, now=now, stale_before=now - LEASE, token=new_token()
+            job_id=job_id, now=now, stale_before=now - self.lease, token=new_token()
         )
         if job is None:
             return None
@@ -164,7 +165,7 @@ class Jobs:
         """Run every job that is due, and every job a dead process left claimed."""
         report = SweepReport()
         now = deps.clock()
-        for job_id in deps.store.jobs.due(now=now, stale_before=now - LEASE, limit=limit):
+        for job_id in deps.store.jobs.due(now=now, stale_before=now - self.lease, limit=limit):
             state = self.run(job_id, deps=deps, client=client)
             if state == "done":
                 report.done.append(job_id)

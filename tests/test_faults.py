@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import time
-
-import pytest
 
 from bot.deps import Deps
 from bot.jobs import SweepReport

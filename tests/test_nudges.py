@@ -19,11 +19,10 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from bot.actions import overdue_from
 from bot import postmortem
+from bot.actions import overdue_from
 from bot.app import make_client
 from bot.deps import build_deps
-from bot.work.escalation import post_escalation
 from bot.domain import ActionItem, Incident
 from bot.harness import Call, SlackStandIn
 from bot.nudges import (
@@ -37,6 +36,7 @@ from bot.nudges import (
 )
 from bot.store import Store
 from bot.users import UserDirectory
+from bot.work.escalation import post_escalation
 from tests.conftest import BOT_TOKEN, FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -255,6 +255,8 @@ class Connections:
             self._commit(batch, db)
         with self._cond:
             self._cond.wait_for(lambda: batch.done)
+            if failed is not None and write_problem(failed):
+                self.last_problem = write_problem(failed)  # e.g. this write hit a full disk
         if failed is None and batch.error is not None:
             raise batch.error
 
