@@ -73,7 +73,7 @@ def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_a
         thread.start()
     wait_until(lambda: writer._waiting == 8, 5)  # all eight queued behind the held writer
     release.set()
-    for thread in threads + [blocker]:
+    for thread in [*threads, blocker]:
         thread.join(10)
     assert seen_at_ack == {f"entry-{n}": True for n in range(8)}
     assert writer.commits - before < 8
