@@ -14,6 +14,7 @@ raise ``RetryLater`` or ``GiveUp`` where they know better than the default class
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import uuid
@@ -230,8 +231,12 @@ def tell_requester(client: WebClient, job: Job, sentence: str) -> None:
             except SlackApiError:
                 pass  # the channel is gone or closed to us: a DM still reaches them
         dm = client.conversations_open(users=job.requested_by)["channel"]["id"]
-        client.chat_postMessage(channel=dm, text=sentence)
-    except (SlackClientError, OSError) as exc:
+        client.chat_postMessage(
+            channel=dm,
+            text=sentence,
+            metadata={"event_type": "incident_bot_job", "event_payload": {"job_key": job.key}},
+        )
+    except (SlackClientError, OSError, json.JSONDecodeError) as exc:
         log.error("Could not tell %s that job %s failed: %s", job.requested_by, job.id, exc)
 
 

@@ -15,9 +15,8 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import blocks
+from bot import blocks, slackio
 from bot.domain import ActionItem
 from bot.store import Store, from_db_time
 from bot.users import UserDirectory
@@ -142,7 +141,7 @@ def scan(
             channel, ts = sender.send(
                 nudge_id=nudge_id, item=item, number=number, escalate=escalate, now=now
             )
-        except (SlackApiError, SlackClientError, OSError) as exc:
+        except slackio.SLACK_FAILURES as exc:
             log.warning("Nudge %s for %s failed, will retry: %s", nudge_id, item.short_id, exc)
             store.nudges.release(nudge_id=nudge_id, now=now)
             report.failed.append(item.id)
@@ -176,7 +175,7 @@ def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: Sca
                     escalate=bool(nudge["escalate"]),
                     now=now,
                 )
-        except (SlackApiError, SlackClientError, OSError) as exc:
+        except slackio.SLACK_FAILURES as exc:
             log.warning("Recovering nudge %s failed, will retry: %s", nudge["id"], exc)
             continue
         if found is not None:

@@ -6,10 +6,11 @@ argument and return plain values.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import blocks
 from bot.domain import Incident, channel_name_for
@@ -17,6 +18,11 @@ from bot.domain import Incident, channel_name_for
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 20
+
+# A Slack call that failed, however: refused, rate-limited past the client's retries, dropped,
+# timed out, or answered with a body cut short (slack_sdk raises JSONDecodeError for
+# ``{"ok": tru``). A scan catches these per item and carries on.
+SLACK_FAILURES = (SlackApiError, SlackClientError, OSError, json.JSONDecodeError)
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -50,23 +56,6 @@ def invite(client: WebClient, channel_id: str, user_id: str) -> None:
     except SlackApiError as exc:
         if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
             raise
-
-
-def announce(client: WebClient, incident: Incident, channel_id: str) -> str:
-    """Set the topic, post the intro and pin it; return the intro's ``ts``."""
-    client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
-    posted = client.chat_postMessage(
-        channel=channel_id,
-        text=blocks.intro_text(incident),
-        blocks=blocks.intro_blocks(incident),
-    )
-    ts = str(posted["ts"])
-    try:
-        client.pins_add(channel=channel_id, timestamp=ts)
-    except SlackApiError as exc:
-        if slack_error(exc) != "already_pinned":
-            raise
-    return ts
 
 
 def refresh(client: WebClient, incident: Incident) -> None:

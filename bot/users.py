@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
+from bot import slackio
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class UserDirectory:
         asking = _quick(client) if before_ack else client
         try:
             user = asking.users_info(user=user_id)["user"]
-        except (SlackApiError, SlackClientError, OSError) as exc:
+        except slackio.SLACK_FAILURES as exc:
             log.warning("users.info failed for %s: %s", user_id, _reason(exc))
             if cached is not None:
                 return SlackUser(cached.id, cached.name, cached.tz or "UTC")

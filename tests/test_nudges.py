@@ -1061,3 +1061,16 @@ def test_an_escalation_claimed_by_a_process_that_died_is_posted_later(
     assert fake_slack.messages_in(str(incident.channel_id)) == posted  # never posted twice
     assert len(fake_slack.calls_to("conversations.history")) >= 1  # it looked first
     assert store.jobs.state(job_id=job["id"])["state"] == "done"
+
+
+def test_broken_json_from_slack_fails_one_nudge_and_never_stops_the_scan(
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn
+) -> None:
+    first = add_item(store, incident, owner="U_ALICE")
+    second = add_item(store, incident, owner="U_BOB", text="Page the DBA sooner")
+    fake_slack.fail("conversations.open", broken_json=True)  # {"ok": tru
+    report = scanner(ANYTIME)
+    assert len(report.failed) == 1 and len(report.sent) == 1
+    assert set(report.failed + report.sent) == {first.id, second.id}
+    assert len(dms(fake_slack)) == 1
+    assert scanner(ANYTIME).sent == report.failed  # retried at the next scan, not lost
