@@ -335,3 +335,14 @@ def _incident(store: Store) -> str:
         channel_name="incident-x",
     )  # fmt: skip
     return incident.id
+
+
+def test_job_lease_seconds_is_read_and_a_bad_value_named() -> None:
+    from bot.durability import DurabilitySettings
+    from bot.settings import SettingsError
+
+    assert DurabilitySettings.from_env({}).job_lease_seconds == 120
+    assert DurabilitySettings.from_env({"JOB_LEASE_SECONDS": "5"}).job_lease_seconds == 5
+    for bad in ("0", "soon", "-3", "100000"):
+        with pytest.raises(SettingsError, match="JOB_LEASE_SECONDS"):
+            DurabilitySettings.from_env({"JOB_LEASE_SECONDS": bad})
