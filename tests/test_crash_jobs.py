@@ -136,3 +136,31 @@ def test_work_interrupted_by_sigkill_is_done_once_after_a_restart(
         with sqlite3.connect(db) as conn:
             states = conn.execute("SELECT kind, state FROM jobs ORDER BY id").fetchall()
         assert all(state == "done" for _, state in states), states
+
+
+def test_the_running_bot_reports_a_deleted_database_and_records_nothing(tmp_path: Path) -> None:
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    from bot.app import NOT_RECORDED
+
+    with SlackStandIn() as fake:
+        fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
+        db, log_path = tmp_path / "bot.db", tmp_path / "bot.log"
+        bot = start_bot(fake, db, log_path)
+        try:
+            assert send(bot, wire.slash_command("/incident", "start sev2 Disk gone")) == 200
+            channel = str(fake.wait_for("pins.add", timeout=10)[-1].params["channel"])
+            os.remove(db)
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(bot.url + "/healthz", timeout=5)
+            assert answer.value.code == 503
+            assert json.loads(answer.value.read())["database"] == "deleted"
+            status, body = bot.post(wire.slash_command("/timeline", "note x", channel_id=channel))
+            assert status == 200 and json.loads(body)["text"] == NOT_RECORDED
+            assert not db.exists()  # never recreated empty
+        finally:
+            bot.process.terminate()
+            bot.process.wait(10)

@@ -61,8 +61,9 @@ def from_db_time(value: str | None) -> datetime | None:
 
 
 def write_problem(exc: BaseException) -> str | None:
-    """What a failed write says about the database: ``disk_full``, ``read_only``, ``locked``,
-    ``deleted``/``replaced``, or None for any other error."""
+    """What a failed write (or the read before it) says about the database: ``disk_full``,
+    ``read_only``, ``locked``, ``deleted``/``replaced``, ``unavailable``, or None for any other
+    error."""
     if isinstance(exc, WriteRefused):
         return exc.reason
     if not isinstance(exc, sqlite3.Error):
@@ -75,6 +76,8 @@ def write_problem(exc: BaseException) -> str | None:
         return "read_only"
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
         return "locked"
+    if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+        return "unavailable"  # e.g. deleted: a connection opened now cannot find the file
     return None
 
 
