@@ -34,7 +34,7 @@ def handle_timeline(
     user_id = command["user_id"]
     try:
         zone = user_zone(deps, client, user_id) if needs_user_timezone(text) else UTC
-        parsed = parse_timeline(text, now=deps.clock(), tz=zone)
+        parsed = parse_timeline(text, now=deps.clock(), tz=zone, severity=incident.severity)
     except UsageError as exc:
         ack(text=str(exc))
         return
@@ -79,7 +79,7 @@ def post_reply(
     if entry is None:
         return
     tz_name = deps.users.get(client, command["user_id"]).tz
-    text = blocks.entry_recorded_text(entry, tz_name)
+    text = blocks.entry_recorded_text(entry, tz_name, deps.clock())
     for problem in context.get("order_warnings") or []:
         text += f"\n⚠️ Out of order: {problem}. Check the times."
     slackio.post_or_queue(
