@@ -101,7 +101,9 @@ def read_zone(token: str) -> tzinfo | None:
     sign = -1 if match.group(1) in "-−" else 1
     hours, minutes = int(match.group(2)), int(match.group(3) or 0)
     if minutes > 59 or timedelta(hours=hours, minutes=minutes) > MAX_OFFSET:
-        raise ZoneError(f"`{token}` isn't an offset any place uses: offsets run from -12 to +14.")
+        raise ZoneError(
+            f"`{token}` isn't an offset any place uses: offsets lie within 14 hours of UTC."
+        )
     return fixed(sign * (hours * 60 + minutes))
 
 
