@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.actions import ADD_USAGE, DATE_FORMS
 from bot.domain import (
@@ -19,7 +18,7 @@ from bot.domain import (
     status_label,
 )
 from bot.limits import bounded, clip
-from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE
+from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE, echo_time
 
 TOPIC_LIMIT = 250
 
@@ -83,20 +82,21 @@ def declared_text(incident: Incident, *, creating_channel: bool) -> str:
     return f"🚨 Declared *{incident.id}* ({incident.severity}): {incident.title}. {where}"
 
 
-def format_entry_time(entry: TimelineEntry, tz_name: str | None = None) -> str:
-    """``14:05 UTC`` and, for a user elsewhere, ``(15:05 Europe/Berlin)``."""
-    utc = entry.at.strftime("%Y-%m-%d %H:%M UTC")
-    if not tz_name or tz_name in ("UTC", "Etc/UTC", "GMT"):
-        return utc
-    local = entry.at.astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
-    return f"{utc} ({local} {tz_name})"
+def format_entry_time(
+    entry: TimelineEntry, tz_name: str | None = None, now: datetime | None = None
+) -> str:
+    """``2026-11-27 14:05 UTC`` and, for a user elsewhere, ``(15:05 Europe/Berlin)``, with
+    the local date when it is not today there (see ``bot.parsing.echo_time``)."""
+    return echo_time(entry.at, tz_name, now or entry.at)
 
 
-def entry_recorded_text(entry: TimelineEntry, tz_name: str | None = None) -> str:
+def entry_recorded_text(
+    entry: TimelineEntry, tz_name: str | None = None, now: datetime | None = None
+) -> str:
     """The channel reply to a new timeline entry, showing the time as stored."""
     text = entry.text or "—"
     return (
-        f"🕒 Timeline · *{entry.kind_info.label}* at {format_entry_time(entry, tz_name)} "
+        f"🕒 Timeline · *{entry.kind_info.label}* at {format_entry_time(entry, tz_name, now)} "
         f"by <@{entry.actor_id}>: {text}"
     )
 

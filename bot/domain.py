@@ -88,6 +88,34 @@ KIND_ALIASES: dict[str, str] = {
 }
 
 
+# The template's own wording for a row recorded without text (its Detection and Response,
+# Investigation and Resolution tables); kinds the template leaves as a placeholder get one.
+_DEFAULT_TEXT = {
+    "trigger": "Alert fired",
+    "detected": "Alert acknowledged",
+    "acknowledged": "Alert acknowledged",
+    "assessed": "Confirmed impact scope",
+    "mitigated": "First mitigation applied",
+    "hypothesis": "Root cause hypothesis recorded",
+    "escalated": "Engaged additional responders",
+    "finding": "New information discovered",
+    "note": "Note",
+    "pin": "Pinned message",
+    "fixed": "Fix implemented",
+    "monitoring": "Verified metrics recovery",
+    "resolved": "All systems nominal",
+    "communicated": "Customer communication sent",
+}
+
+
+def default_entry_text(kind: str, severity: str) -> str:
+    """What a ``kind`` entry says when nobody typed text: ``declared`` → "SEV2 incident
+    opened" with the severity at that moment, ``detected`` → "Alert acknowledged"."""
+    if kind == "declared":
+        return f"{normalize_severity(severity) or severity} incident opened"
+    return _DEFAULT_TEXT.get(kind, KINDS.get(kind, KINDS["note"]).label)
+
+
 @dataclass(frozen=True)
 class Incident:
     """An incident as stored: times are aware UTC datetimes."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.domain import (
@@ -21,7 +21,13 @@ from bot.domain import (
     normalize_severity,
     status_label,
 )
-from bot.parsing import UsageError, clean_text, parse_leading_time
+from bot.parsing import (
+    DURATION_EXAMPLES,
+    UsageError,
+    clean_text,
+    parse_duration,
+    parse_leading_time,
+)
 
 SEV_USAGE = "`/incident sev sev1|sev2|sev3|sev4`"
 STATUS_USAGE = "`/incident status investigating|identified|mitigated|monitoring|resolved`"
@@ -158,12 +164,17 @@ def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
             )
         return name, parsed.at.isoformat(timespec="seconds")
     if name == "downtime":
-        minutes = parse_minutes(value)
-        if minutes is None or minutes > MAX_DOWNTIME_MINUTES:
+        try:
+            delta = parse_duration(value) if not value.strip().isdigit() else None
+        except ValueError:
+            delta = timedelta(seconds=-1)
+        minutes = int(value) if delta is None else delta.total_seconds() / 60
+        if minutes < 0 or minutes != int(minutes) or minutes > MAX_DOWNTIME_MINUTES:
             raise UsageError(
-                "Give the downtime as `37m`, `1h 5m` or `2h`: `/incident set downtime 37m`."
+                f"Give the downtime in whole minutes as {DURATION_EXAMPLES}: "
+                "`/incident set downtime 37m`."
             )
-        return name, str(minutes)
+        return name, str(int(minutes))
     if name == "slo":
         try:
             slo = float(value.rstrip("%"))
@@ -173,17 +184,3 @@ def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
             raise UsageError("Give the SLO as a percentage below 100: `/incident set slo 99.95`.")
         return name, f"{slo:g}"
     return name, value.replace("\n", " ")
-
-
-def parse_minutes(text: str) -> int | None:
-    """``37m``, ``1h 5m``, ``2h``, ``1h05`` or ``90`` → minutes; None if it is not a duration."""
-    compact = text.strip().lower().replace(" ", "")
-    if compact.isdigit():
-        return int(compact)
-    match = re.fullmatch(r"(?:(\d+)h(?:ours?|rs?)?)?(?:(\d+)m(?:in(?:utes?|s)?)?)?", compact)
-    if not match or not (match.group(1) or match.group(2)):
-        match = re.fullmatch(r"(\d+)h(\d{1,2})", compact)
-        if not match:
-            return None
-    hours, minutes = int(match.group(1) or 0), int(match.group(2) or 0)
-    return hours * 60 + minutes

@@ -3,6 +3,7 @@ loopback, and the real app driven by the harness."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,16 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import waitress.server
 from slack_bolt import BoltResponse
 
 from bot import postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
-from bot.harness import BoltDriver, SlackStandIn
+from bot.harness import BoltDriver, SlackStandIn, wire
 from bot.harness.driver import reply_text, wait_until
+from bot.server import SLACK_PATH, make_wsgi_app
 from bot.store import Store
 
-__all__ = ["FakeClock", "SlackDriver", "reply_text", "wait_until"]
+__all__ = ["FakeClock", "HttpSlack", "SlackDriver", "reply_text", "wait_until"]
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -104,3 +107,62 @@ def slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[SlackD
     yield SlackDriver(app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store)
     # Let lazy listeners finish while the fake Slack is still up.
     app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+@dataclass
+class HttpSlack:
+    """Slack as it reaches the bot in HTTP mode: signed form bodies POSTed to the real WSGI
+    stack (``bot.server.make_wsgi_app`` under waitress on 127.0.0.1), with the harness's
+    stand-in Slack behind the app's client and this suite's clock."""
+
+    url: str
+    fake: SlackStandIn
+    store: Store
+
+    def command(self, command: str, text: str, **fields: Any) -> tuple[int, str]:
+        """POST a signed slash command; return the HTTP status and the ack's text."""
+        fields.setdefault("response_url", self.fake.response_url())
+        body = wire.slash_command(command, text, **fields)
+        status, data, _ = wire.post(self.url, body, SIGNING_SECRET)
+        return status, reply_text(BoltResponse(status=status, body=data.decode()))
+
+    def start_incident(self, text: str = "sev2 Checkout API returning 500s", **fields: Any) -> str:
+        """Declare an incident over HTTP, wait for its channel; return the channel ID."""
+        before = len(self.fake.calls_to("pins.add"))
+        status, reply = self.command("/incident", f"start {text}", **fields)
+        assert status == 200, reply
+        pins = self.fake.wait_for("pins.add", count=before + 1)
+        channel_id = str(pins[-1].params["channel"])
+
+        def intro_stored() -> bool:
+            incident = self.store.incidents.for_channel(channel_id=channel_id)
+            return incident is not None and incident.intro_ts is not None
+
+        wait_until(intro_stored)
+        return channel_id
+
+
+@pytest.fixture
+def http_slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[HttpSlack]:
+    app = create_app(
+        deps, client=make_client(BOT_TOKEN, fake_slack.base_url), signing_secret=SIGNING_SECRET
+    )
+    server = waitress.server.create_server(
+        make_wsgi_app(app, store, signing_secret=SIGNING_SECRET), host="127.0.0.1", port=0
+    )
+    stop = threading.Event()
+
+    def serve() -> None:  # closed by its own thread: closing from outside races select()
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.close()
+        server.task_dispatcher.shutdown()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield HttpSlack(f"http://127.0.0.1:{server.effective_port}{SLACK_PATH}", fake_slack, store)
+    finally:
+        app.listener_runner.listener_executor.shutdown(wait=True)
+        stop.set()
+        thread.join(timeout=5)

@@ -90,10 +90,18 @@ def test_clock_time_earlier_today_is_today_in_the_users_zone(text: str) -> None:
     assert parsed.zone_given is False
 
 
-def test_clock_time_later_than_now_means_yesterday() -> None:
-    # At 10:00 in Berlin, "14:05" has not happened today: it is yesterday's 14:05 CET.
-    parsed = parse_leading_time("14:05 alert", now=MORNING, tz=BERLIN)
-    assert parsed.at == utc(2026, 11, 26, 13, 5)
+def test_clock_time_up_to_12_hours_ahead_is_refused_not_moved_to_yesterday() -> None:
+    # Issue 10 changed this: at 10:00 in Berlin, "14:05" used to become yesterday silently.
+    message = usage_error("14:05 alert", now=MORNING, tz=BERLIN)
+    assert message.startswith("14:05 is 4 hours 5 minutes from now")
+    assert "`yesterday 14:05`" in message
+    assert "`2026-11-26 14:05`" in message
+
+
+def test_clock_time_more_than_12_hours_ahead_is_the_previous_day() -> None:
+    # At 10:00 in Berlin, 23:00 today is 13 hours ahead: it is yesterday's 23:00 CET.
+    parsed = parse_leading_time("23:00 alert", now=MORNING, tz=BERLIN)
+    assert parsed.at == utc(2026, 11, 26, 22, 0)
     assert parsed.rest == "alert"
 
 
@@ -102,9 +110,8 @@ def test_clock_time_later_than_now_means_yesterday() -> None:
     [
         # New York is at 10:00 EST (UTC-5) when it is 15:00 UTC.
         (NEW_YORK, "09:00", utc(2026, 11, 27, 14, 0)),
-        (NEW_YORK, "14:05", utc(2026, 11, 26, 19, 5)),
+        (NEW_YORK, "23:30", utc(2026, 11, 27, 4, 30)),  # 13.5 h ahead: yesterday
         (UTC, "14:05", utc(2026, 11, 27, 14, 5)),
-        (UTC, "15:30", utc(2026, 11, 26, 15, 30)),
         (BERLIN, "00:00", utc(2026, 11, 26, 23, 0)),
         (BERLIN, "16:00:30", utc(2026, 11, 27, 15, 0, 30)),
     ],
@@ -126,7 +133,8 @@ def test_clock_time_just_after_midnight_looks_back_to_the_previous_evening() -> 
 def test_a_minute_or_two_ahead_is_tolerated_as_clock_drift() -> None:
     now = utc(2026, 11, 27, 15, 0)
     assert parse_leading_time("15:01", now=now, tz=UTC).at == utc(2026, 11, 27, 15, 1)
-    assert parse_leading_time("15:03", now=now, tz=UTC).at == utc(2026, 11, 26, 15, 3)
+    with pytest.raises(UsageError, match="3 minutes from now"):
+        parse_leading_time("15:03", now=now, tz=UTC)
 
 
 def test_explicit_utc_zone_ignores_the_users_zone() -> None:
@@ -136,9 +144,9 @@ def test_explicit_utc_zone_ignores_the_users_zone() -> None:
     assert parsed.rest == "detected x"
 
 
-def test_explicit_utc_zone_later_than_now_is_yesterday_in_utc() -> None:
-    # 14:05 UTC is still ahead at 09:00 UTC, even though it is already past 14:05 nowhere else.
-    assert parse_leading_time("14:05 utc", now=MORNING, tz=NEW_YORK).at == utc(2026, 11, 26, 14, 5)
+def test_explicit_utc_zone_far_ahead_of_now_is_yesterday_in_utc() -> None:
+    # 22:05 UTC is 13 hours ahead at 09:00 UTC, whatever the New York clock says.
+    assert parse_leading_time("22:05 utc", now=MORNING, tz=NEW_YORK).at == utc(2026, 11, 26, 22, 5)
 
 
 def test_explicit_numeric_offset() -> None:
@@ -191,7 +199,7 @@ def test_relative_times(text: str, delta: timedelta) -> None:
 def test_relative_time_in_timeline() -> None:
     entry = parse_timeline("1h 30m ago fix db failover", now=AFTERNOON, tz=NEW_YORK)
     assert entry == TimelineInput(
-        at=utc(2026, 11, 27, 13, 30), kind="fixed", text="db failover", time_given=True
+        at=utc(2026, 11, 27, 13, 30), kind="fixed", text="fix db failover", time_given=True
     )
 
 
@@ -214,7 +222,7 @@ def test_a_number_that_is_not_a_time_is_text() -> None:
         ("00:30", utc(2026, 11, 1, 4, 30)),  # Sunday 00:30 EDT
         ("03:00", utc(2026, 11, 1, 8, 0)),  # Sunday 03:00 EST
         ("06:59", utc(2026, 11, 1, 11, 59)),  # Sunday 06:59 EST
-        ("09:00", utc(2026, 10, 31, 13, 0)),  # still ahead: Saturday 09:00 EDT, not 14:00 UTC
+        ("20:00", utc(2026, 11, 1, 0, 0)),  # 13 h ahead: Saturday 20:00 EDT, not 01:00 UTC
     ],
 )
 def test_new_york_fall_back_day(text: str, expected: datetime) -> None:
@@ -228,7 +236,7 @@ def test_new_york_fall_back_day(text: str, expected: datetime) -> None:
         ("01:30", utc(2026, 3, 29, 0, 30)),  # 01:30 CET, before the jump
         ("03:30", utc(2026, 3, 29, 1, 30)),  # 03:30 CEST, after the jump
         ("09:00", utc(2026, 3, 29, 7, 0)),  # 09:00 CEST
-        ("14:05", utc(2026, 3, 28, 13, 5)),  # yesterday, still CET: 13:05 UTC, not 12:05
+        ("23:00", utc(2026, 3, 28, 22, 0)),  # 13 h ahead: yesterday, still CET: 22:00 UTC
     ],
 )
 def test_berlin_spring_forward_day(text: str, expected: datetime) -> None:
@@ -342,9 +350,11 @@ def test_product_card_example() -> None:
     ],
 )
 def test_aliases_map_to_canonical_kinds(word: str, kind: str) -> None:
+    # Issue 10: a canonical kind word is consumed, an alias stays in the text.
     entry = parse_timeline(f"{word} something happened", now=AFTERNOON, tz=BERLIN)
     assert entry.kind == kind
-    assert entry.text == "something happened"
+    consumed = word == kind
+    assert entry.text == ("something happened" if consumed else f"{word} something happened")
     assert parse_kind(word) == kind
 
 
@@ -371,14 +381,19 @@ def test_unknown_first_word_is_a_note_with_the_whole_text() -> None:
         ("DETECTED x y", "detected"),
         ("Detected: x y", "detected"),
         ("detected:  x y", "detected"),
-        ("Ack x y", "acknowledged"),
-        ("MITIGATION: x y", "mitigated"),
+        ("MITIGATED: x y", "mitigated"),
     ],
 )
 def test_kind_is_case_insensitive_and_may_have_a_colon(text: str, kind: str) -> None:
     entry = parse_timeline(text, now=AFTERNOON, tz=BERLIN)
     assert entry.kind == kind
     assert entry.text == "x y"
+
+
+@pytest.mark.parametrize(("text", "kind"), [("Ack x y", "acknowledged"), ("Fix: x y", "fixed")])
+def test_an_alias_in_any_case_stays_in_the_text(text: str, kind: str) -> None:
+    entry = parse_timeline(text, now=AFTERNOON, tz=BERLIN)
+    assert (entry.kind, entry.text) == (kind, text)
 
 
 def test_time_then_kind_then_text() -> None:
@@ -388,10 +403,10 @@ def test_time_then_kind_then_text() -> None:
     )
 
 
-def test_kind_alone_is_accepted_with_empty_text() -> None:
+def test_kind_alone_is_recorded_with_the_templates_wording() -> None:
     entry = parse_timeline("resolved", now=AFTERNOON, tz=BERLIN)
     assert entry.kind == "resolved"
-    assert entry.text == ""
+    assert entry.text == "All systems nominal"
     assert parse_timeline("14:05 resolved", now=AFTERNOON, tz=BERLIN).kind == "resolved"
 
 
@@ -763,7 +778,11 @@ def test_parse_timeline_on_time_shaped_text_returns_an_entry_or_a_usage_error(
 def test_clock_time_is_within_a_day_before_now(
     hour: int, minute: int, now: datetime, tz: tzinfo
 ) -> None:
-    parsed = parse_leading_time(f"{hour:02d}:{minute:02d} x", now=now, tz=tz)
+    try:
+        parsed = parse_leading_time(f"{hour:02d}:{minute:02d} x", now=now, tz=tz)
+    except UsageError as exc:  # up to 12 hours ahead: refused, never moved
+        assert "from now" in str(exc)
+        return
     assert_utc(parsed.at)
     assert now - timedelta(hours=26) < parsed.at <= now + FUTURE_TOLERANCE
     # Whole-hour daylight-saving shifts never move the minute.

@@ -34,7 +34,7 @@ SCRIPT = """\
 /timeline 09:12 trigger checkout-api v42 deployed to production
 /timeline 09:15 detected PagerDuty: checkout 5xx rate above 5%
 :as alice
-/timeline 15:17 ack paged on-call; alice is incident commander
+/timeline 15:17 acknowledged paged on-call; alice is incident commander
 :time +2m
 :as carol
 /timeline assessed 31% of checkouts failing in EU and US, card payments only

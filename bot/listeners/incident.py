@@ -19,6 +19,7 @@ from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
     START_USAGE,
     UsageError,
+    echo_time,
     needs_user_timezone,
     parse_start,
     split_subcommand,
@@ -142,7 +143,11 @@ def _set(
     deps.store.incidents.set_field(
         incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
     )
-    ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
+    shown = ""
+    if name == "started":  # the echo: UTC and the author's own clock, so a misread shows
+        tz_name = deps.users.get(client, user_id, before_ack=True).tz
+        shown = f" to {echo_time(datetime.fromisoformat(value), tz_name, now)}"
+    ack(text=f"📝 {incident.id}: {name} set{shown} by <@{user_id}>.", response_type="in_channel")
 
 
 def register(app: App) -> None:

@@ -36,7 +36,7 @@ def handle_timeline(
     user_id = command["user_id"]
     try:
         zone = user_zone(deps, client, user_id) if needs_user_timezone(text) else UTC
-        parsed = parse_timeline(text, now=deps.clock(), tz=zone)
+        parsed = parse_timeline(text, now=deps.clock(), tz=zone, severity=incident.severity)
     except UsageError as exc:
         ack(text=str(exc))
         return

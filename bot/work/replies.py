@@ -64,7 +64,8 @@ def post_timeline_reply(job: Job, deps: Deps, client: WebClient) -> None:
     if entry is None:
         return  # removed since: nothing to show
     tz_name = deps.users.get(client, job.payload["user_id"]).tz
-    text = blocks.entry_recorded_text(entry, tz_name)
+    # "Today" is the day it was typed, however late the job runs.
+    text = blocks.entry_recorded_text(entry, tz_name, job.created_at)
     for problem in job.payload.get("warnings") or []:
         text += f"\n⚠️ Out of order: {problem}. Check the times."
     post_once(client, job, channel=job.payload["channel"], text=text)

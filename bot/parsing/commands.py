@@ -1,0 +1,106 @@
+"""The command grammar: `/timeline [TIME] [KIND] <text>`, subcommands and `/incident start`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from bot.domain import (
+    DEFAULT_SEVERITY,
+    KIND_ALIASES,
+    KINDS,
+    default_entry_text,
+    normalize_severity,
+)
+from bot.parsing.text import UsageError, clean_text
+from bot.parsing.times import TIMELINE_USAGE, parse_leading_time
+
+START_USAGE = (
+    "`/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
+    "e.g. `/incident start sev2 Checkout API returning 500s`"
+)
+POSTMORTEM_USAGE = "`/postmortem draft` or `/postmortem status`"
+
+INCIDENT_SUBCOMMANDS = (
+    "start", "sev", "status", "resolve", "role", "set", "show", "list", "help",
+)  # fmt: skip
+POSTMORTEM_SUBCOMMANDS = ("draft", "status", "help")
+
+# --- /timeline --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineInput:
+    at: datetime
+    kind: str
+    text: str
+    time_given: bool
+
+
+def parse_kind(word: str) -> str | None:
+    """The canonical kind for a typed word (``ack`` → ``acknowledged``), or None."""
+    return KIND_ALIASES.get(word.strip().rstrip(":").lower())
+
+
+def parse_timeline(
+    text: str, *, now: datetime, tz: tzinfo, severity: str = DEFAULT_SEVERITY
+) -> TimelineInput:
+    """``[TIME] [KIND] <text>`` → a timeline input; KIND defaults to ``note``.
+
+    A canonical kind word (``detected``) is a tag and is consumed; an alias (``alert``,
+    ``paged``, ``fix``) is a word of the sentence, so it picks the kind and stays in the text.
+    A kind with no text gets the template's wording for its row."""
+    parsed = parse_leading_time(clean_text(text), now=now, tz=tz)
+    words = parsed.rest.split(maxsplit=1)
+    kind = parse_kind(words[0]) if words else None
+    consumed = kind is not None and words[0].rstrip(":").lower() in KINDS
+    body = ((words[1] if len(words) > 1 else "") if consumed else parsed.rest).strip()
+    if not body and not kind:
+        raise UsageError(f"Say what happened after the time: {TIMELINE_USAGE}.")
+    kind = kind or "note"
+    if not body:
+        body = default_entry_text(kind, severity)
+    return TimelineInput(at=parsed.at, kind=kind, text=body, time_given=parsed.explicit)
+
+
+# --- /incident and /postmortem ----------------------------------------------------------
+
+
+def split_subcommand(text: str, known: tuple[str, ...]) -> tuple[str, str]:
+    """``"start sev2 title"`` → ``("start", "sev2 title")``; an empty text is ``help``."""
+    stripped = text.strip()
+    if not stripped:
+        return "help", ""
+    parts = stripped.split(maxsplit=1)
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
+
+
+def unknown_subcommand(word: str, command: str, known: tuple[str, ...], usage: str) -> UsageError:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    hint = f" Did you mean `{command} {close[0]}`?" if close else ""
+    return UsageError(f"`{command} {word}` isn't a command I know: use {usage}.{hint}")
+
+
+@dataclass(frozen=True)
+class StartInput:
+    severity: str
+    title: str
+
+
+def parse_start(args: str) -> StartInput:
+    """``[sevN] <title>`` → severity (default SEV3) and title."""
+    cleaned = clean_text(args).replace("\n", " ")
+    words = cleaned.split(maxsplit=1)
+    if not words:
+        raise UsageError(f"Give the incident a title: {START_USAGE}.")
+    severity = normalize_severity(words[0])
+    if severity is None and re.fullmatch(r"(?i)sev-?\d+", words[0]):
+        raise UsageError(
+            f"`{words[0]}` isn't a severity: use sev1, sev2, sev3 or sev4, as in {START_USAGE}."
+        )
+    title = (words[1] if len(words) > 1 else "") if severity else cleaned
+    if not title.strip():
+        raise UsageError(f"Give the incident a title: {START_USAGE}.")
+    return StartInput(severity=severity or DEFAULT_SEVERITY, title=title.strip())
