@@ -3,7 +3,9 @@ loopback, and the real app driven by the harness."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ from slack_bolt import BoltResponse
 from bot import postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
-from bot.harness import BoltDriver, SlackStandIn
+from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
 from bot.harness.driver import reply_text, wait_until
 from bot.store import Store
 
@@ -104,3 +106,71 @@ def slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[SlackD
     yield SlackDriver(app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store)
     # Let lazy listeners finish while the fake Slack is still up.
     app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+@dataclass
+class HttpSlack:
+    """The real WSGI stack (``bot.server.make_wsgi_app``) served on 127.0.0.1, driven with
+    signed HTTP requests as Slack sends them, against the harness's stand-in Slack."""
+
+    url: str
+    fake: SlackStandIn
+    store: Store
+    executor: TrackingExecutor
+
+    def post(self, body: bytes, *, secret: str = SIGNING_SECRET) -> tuple[int, str]:
+        """POST a signed body; wait for the lazy work it started; (status, body text)."""
+        status, data, _ = wire.post(self.url + "/slack/events", body, secret)
+        assert self.executor.wait_idle(10), "lazy listeners did not finish"
+        return status, data.decode()
+
+    def command(self, command: str, text: str, **fields: Any) -> tuple[int, str]:
+        """A slash command; the reply's text (from its JSON ack, or as sent)."""
+        fields.setdefault("response_url", self.fake.response_url())
+        status, body = self.post(wire.slash_command(command, text, **fields))
+        if body.lstrip().startswith("{"):
+            body = str(json.loads(body).get("text", ""))
+        return status, body
+
+    def event(self, event: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+        return self.post(wire.event_callback(event, **kwargs))
+
+    def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return self.post(wire.interaction(payload))
+
+    def start_incident(self, text: str = "sev2 Checkout API returning 500s", **fields: Any) -> str:
+        """Declare an incident over HTTP; its channel ID once the channel is set up."""
+        before = len(self.fake.calls_to("pins.add"))
+        status, body = self.command("/incident", f"start {text}", **fields)
+        assert status == 200, body
+        pins = self.fake.wait_for("pins.add", count=before + 1)
+        return str(pins[-1].params["channel"])
+
+
+@pytest.fixture
+def http_slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[HttpSlack]:
+    import threading
+
+    from waitress.server import create_server
+
+    from bot.server import make_wsgi_app
+
+    executor = TrackingExecutor(ThreadPoolExecutor(max_workers=4))
+    app = create_app(
+        deps,
+        client=make_client(BOT_TOKEN, fake_slack.base_url),
+        signing_secret=SIGNING_SECRET,
+        listener_executor=executor,
+    )
+    server = create_server(
+        make_wsgi_app(app, store, signing_secret=SIGNING_SECRET), host="127.0.0.1", port=0
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield HttpSlack(f"http://127.0.0.1:{server.effective_port}", fake_slack, store, executor)
+    finally:
+        executor.wait_idle(10)
+        server.close()
+        thread.join(timeout=5)
+        executor.shutdown(wait=True)
