@@ -75,7 +75,7 @@ def plan_status(incident: Incident, args: str, now: datetime) -> Change:
     if not incident.is_active:
         columns["resolved_at"] = None
         text = f"Incident reopened: {status_label(status)}"
-        kind = "declared"
+        kind = "reopened"  # the declaration and every resolution stay as they were
     else:
         text = f"Status changed to {status_label(status)}"
         kind = STATUS_ENTRY_KIND.get(status, "note")

@@ -173,17 +173,6 @@ def _event_label(entry: TimelineEntry) -> str:
     return entry.kind_info.label
 
 
-def _declaration(incident: Incident, entries: list[TimelineEntry]) -> list[TimelineEntry]:
-    """The declaration is a moment of the timeline even when nobody typed it."""
-    if any(e.kind == "declared" for e in entries):
-        return []
-    text = f"{incident.severity} incident declared: {incident.title}"
-    return [
-        TimelineEntry(0, incident.id, incident.started_at, "declared", text,
-                      incident.commander_id, None, "lifecycle")
-    ]  # fmt: skip
-
-
 def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> ActionRow:
     text = item.text + (f" (dropped: {item.drop_reason})" if item.drop_reason else "")
     return ActionRow(
@@ -243,7 +232,7 @@ def build_context(
     m = milestones(incident, entries)
     metrics = response_metrics(m)
     rows: dict[str, list[TimelineRow]] = {DETECTION: [], INVESTIGATION: [], RESOLUTION: []}
-    for entry in sorted([*entries, *_declaration(incident, entries)], key=lambda e: (e.at, e.id)):
+    for entry in sorted(entries, key=lambda e: (e.at, e.id)):
         rows[entry.kind_info.section].append(_row(entry, names))
     actions: dict[str, list[ActionRow]] = {h: [] for h in HORIZONS}
     for item in sorted(items or [], key=lambda i: (i.due_date, i.id)):

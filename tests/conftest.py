@@ -17,6 +17,7 @@ from slack_bolt import BoltResponse
 from bot import postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
+from bot.domain import TimelineEntry
 from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
 from bot.harness.driver import reply_text, wait_until
 from bot.store import Store
@@ -174,3 +175,9 @@ def http_slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[H
         server.close()
         thread.join(timeout=5)
         executor.shutdown(wait=True)
+
+
+def typed(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The entries less the declaration the bot writes at `/incident start` (issue 10), for
+    tests about what people and captures recorded."""
+    return [e for e in entries if not (e.kind == "declared" and e.source == "lifecycle")]

@@ -170,7 +170,7 @@ def test_render_to_a_file_follows_the_template_and_holds_the_timeline(
     out = offline_env / "draft.md"
     result = run(seeded.db_path, "render", seeded.open_id.lower(), "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{out}: 3 timeline entries · ")
+    assert result.stdout.startswith(f"{out}: 4 timeline entries · ")
     markdown = out.read_text()
     # The shared template where this clone has it beside it; else the golden draft, whose
     # headings test_postmortem checks against that template wherever it is present.

@@ -3,9 +3,17 @@ harness's stand-in Slack, and the bot's database as the record."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import HttpSlack
+from bot.domain import incident_span
+from bot.store import Store
+from tests.conftest import FakeClock, HttpSlack
+
+START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 
 
 def entries(http_slack: HttpSlack, channel: str) -> list:
@@ -49,3 +57,70 @@ def test_a_forged_slash_command_mentioning_payload_is_still_refused(http_slack: 
     status, _ = http_slack.post(body, secret="not-the-signing-secret")
     assert status == 401
     assert len(entries(http_slack, channel)) == before
+
+
+# --- the record is history, not the current state ------------------------------------------
+
+
+def test_the_declaration_names_who_declared_it_and_the_severity_then(
+    http_slack: HttpSlack,
+) -> None:
+    channel = http_slack.start_incident("sev2 Checkout API returning 500s", user_id="U_ALICE")
+    http_slack.command("/incident", "sev sev1", channel_id=channel, user_id="U_BOB")
+    http_slack.command("/incident", "role commander <@U_BOB|bob>", channel_id=channel)
+    [declared] = [e for e in entries(http_slack, channel) if e.kind == "declared"]
+    assert declared.actor_id == "U_ALICE"
+    assert declared.text == "SEV2 incident opened: Checkout API returning 500s"
+    incident = http_slack.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None and incident.severity == "SEV1"
+    assert incident.commander_id == "U_BOB"
+
+
+def test_reopening_adds_an_entry_and_keeps_every_earlier_one(
+    http_slack: HttpSlack, clock: FakeClock
+) -> None:
+    channel = http_slack.start_incident()
+    clock.advance(minutes=30)
+    http_slack.command("/incident", "resolve rolled back", channel_id=channel)
+    clock.advance(minutes=10)
+    http_slack.command("/incident", "status investigating", channel_id=channel)
+    clock.advance(minutes=20)
+    http_slack.command("/incident", "resolve fixed for real", channel_id=channel)
+    kinds = [e.kind for e in entries(http_slack, channel)]
+    assert kinds == ["declared", "resolved", "reopened", "resolved"]
+    incident = http_slack.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None
+    span = incident_span(incident, entries(http_slack, channel))
+    assert span.length == timedelta(minutes=60)  # to the LAST resolution
+
+
+def test_migration_0007_gives_each_incident_its_declaration(tmp_path: Path) -> None:
+    store = Store(tmp_path / "old.db")
+    store.migrate()
+    # An incident as stored before 0007: no declaration entry; a later severity change; and
+    # a reopening recorded as a "declared" entry, as the bot used to.
+    incident, _ = store.incidents.create(
+        title="Old", severity="SEV2", commander_id="U_ALICE", started_at=START
+    )
+    with sqlite3.connect(store.path) as db:  # back to the shape before 0007
+        db.execute("DELETE FROM timeline_entries")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_record_truth'")
+    store.incidents.update(
+        incident_id=incident.id, actor_id="U_BOB", now=START + timedelta(minutes=5),
+        entry=("note", "Severity changed from SEV2 to SEV1"), severity="SEV1",
+    )  # fmt: skip
+    store.timeline.add(
+        incident_id=incident.id, at=START + timedelta(minutes=9), kind="declared",
+        text="Incident reopened: Investigating", actor_id="U_BOB", actor_name=None,
+        source="lifecycle", now=START,
+    )  # fmt: skip
+    store.migrate()
+    got = [
+        (e.kind, e.text, e.actor_id) for e in store.timeline.for_incident(incident_id=incident.id)
+    ]
+    assert got == [
+        ("declared", "SEV2 incident opened: Old", "U_ALICE"),
+        ("note", "Severity changed from SEV2 to SEV1", "U_BOB"),
+        ("reopened", "Incident reopened: Investigating", "U_BOB"),
+    ]
+    store.close()
