@@ -318,6 +318,24 @@ def section_status(c: DraftContext) -> list[tuple[str, bool]]:
     ]
 
 
+# The sections `/incident set` fills field by field, and their fields.
+FIELD_SECTIONS = {
+    "Executive Summary": ("impact", "root_cause", "resolution"),
+    "Service Level Impact": ("availability", "error_rate", "latency", "staleness"),
+    "Business Impact": ("users_affected", "revenue", "features", "sla_breaches"),
+    "Geographic/Component Scope": ("regions", "services", "data_sources"),
+}
+
+
+def section_progress(c: DraftContext) -> dict[str, tuple[int, int]]:
+    """(fields set, fields in all) of each section filled field by field, so that a partly
+    filled one shows as partial in `/postmortem status`, not as empty."""
+    return {
+        title: (sum(1 for name in names if c.fields.get(name)), len(names))
+        for title, names in FIELD_SECTIONS.items()
+    }
+
+
 def summary_line(context: DraftContext) -> str:
     """The line posted with the draft: ``12 timeline entries · 3 sections still to fill``."""
     entries = f"{context.entry_count} timeline {'entry' if context.entry_count == 1 else 'entries'}"

@@ -124,3 +124,24 @@ def test_migration_0007_gives_each_incident_its_declaration(tmp_path: Path) -> N
         ("reopened", "Incident reopened: Investigating", "U_BOB"),
     ]
     store.close()
+
+
+# --- smaller things -------------------------------------------------------------------------
+
+
+def test_a_severity_raised_and_one_lowered_get_different_markers(http_slack: HttpSlack) -> None:
+    channel = http_slack.start_incident("sev2 Checkout")
+    _, raised = http_slack.command("/incident", "sev sev1", channel_id=channel)
+    _, lowered = http_slack.command("/incident", "sev sev3", channel_id=channel)
+    assert raised.startswith("🔺 Severity changed from SEV2 to SEV1")
+    assert lowered.startswith("🔻 Severity changed from SEV1 to SEV3")
+
+
+def test_postmortem_status_shows_a_partly_filled_section_with_counts(
+    http_slack: HttpSlack,
+) -> None:
+    channel = http_slack.start_incident()
+    http_slack.command("/incident", "set revenue about $2k", channel_id=channel)
+    _, status = http_slack.command("/postmortem", "status", channel_id=channel)
+    assert "◐ Business Impact 1/4" in status
+    assert "⬜ Service Level Impact" in status

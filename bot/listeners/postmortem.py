@@ -42,7 +42,11 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
             now=deps.clock(),
             items=deps.store.items.for_incident(incident_id=incident.id),
         )
-        ack(text=blocks.draft_checklist(incident, draft.sections))
+        ack(
+            text=blocks.draft_checklist(
+                incident, draft.sections, postmortem.section_progress(draft)
+            )
+        )
         return
     context["draft_incident"] = incident
     ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")
