@@ -145,3 +145,25 @@ def test_postmortem_status_shows_a_partly_filled_section_with_counts(
     _, status = http_slack.command("/postmortem", "status", channel_id=channel)
     assert "◐ Business Impact 1/4" in status
     assert "⬜ Service Level Impact" in status
+
+
+def test_an_edit_whose_message_has_no_ts_is_matched_by_the_previous_message(
+    http_slack: HttpSlack,
+) -> None:
+    from bot.harness import wire
+
+    channel = http_slack.start_incident()
+    message = wire.user_message(ts="1795789200.000200", user="U_BOB", text="DB at 90% CPU")
+    http_slack.event(
+        wire.pin_added(
+            channel, user="U_ALICE", message_ts=message["ts"], message_user="U_BOB",
+            text=message["text"],
+        )
+    )  # fmt: skip
+    edit = wire.message_changed(
+        channel, previous=message, text="DB at 99% CPU", edited_ts="1795789400.000100"
+    )
+    del edit["message"]["ts"]  # as in bolt-python's tests/scenario_tests/test_message_changed.py
+    status, _ = http_slack.event(edit)
+    assert status == 200
+    assert [e.text for e in entries(http_slack, channel) if e.kind == "pin"] == ["DB at 99% CPU"]
