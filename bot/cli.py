@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from bot import jobs, logs, nudges, offline, postmortem, slackio
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
-from bot.domain import Incident
+from bot.domain import Incident, incident_span
 from bot.nudges import NudgePolicy
 from bot.parsing import mentioned_user_ids
 from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
@@ -284,12 +284,15 @@ def list_incidents(everything: bool) -> None:
         names = UserDirectory(store, system_clock).cached_names(
             user_id for i in incidents for user_id in mentioned_user_ids(i.title)
         )
+        spans = {
+            i.id: incident_span(i, store.timeline.for_incident(incident_id=i.id)) for i in incidents
+        }
     finally:
         store.close()
     if not incidents:
         click.echo("No incidents yet." if everything else "No open incidents.")
         return
-    click.echo(offline.incident_table(incidents, system_clock(), names))
+    click.echo(offline.incident_table(incidents, system_clock(), names, spans))
 
 
 @main.command()

@@ -109,13 +109,14 @@ def test_list_prints_open_incidents_as_an_aligned_table(
     result = run(seeded.db_path, "list")
     assert result.exit_code == 0, result.output
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["ID", "SEVERITY", "STATUS", "STARTED", "(UTC)", "OPEN", "FOR",
-                              "CHANNEL", "TITLE"]  # fmt: skip
+    assert header.split() == ["ID", "SEVERITY", "STATUS", "STARTED", "(UTC)", "DURATION",
+                              "OPEN", "FOR", "CHANNEL", "TITLE"]  # fmt: skip
     assert len(rows) == 1
     row = rows[0]
     assert row.startswith(seeded.open_id)
     for column, value in (("SEVERITY", "SEV2"), ("STATUS", "Investigating"),
-                          ("OPEN FOR", "2h 15m"), ("CHANNEL", "#incident-checkout"),
+                          ("DURATION", "ongoing"), ("OPEN FOR", "2h 15m"),
+                          ("CHANNEL", "#incident-checkout"),
                           ("TITLE", "Checkout API returning 500s")):  # fmt: skip
         assert row.index(value) == header.index(column), column
 

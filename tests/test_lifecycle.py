@@ -224,9 +224,9 @@ def test_show_list_and_postmortem_status(slack: SlackDriver, clock: FakeClock) -
     slack.command("/incident", "resolve", channel_id=other)
     show = reply_text(slack.command("/incident", "show", channel_id=channel))
     assert "INCIDENT-20261127-1432" in show and "commander <@U_ALICE>" in show
-    assert "2h 15m so far" in show
+    assert "open for 2h 15m since declared" in show
     listing = reply_text(slack.command("/incident", "list", channel_id="C_GENERAL"))
-    assert f"<#{channel}>" in listing and "open 2h 15m" in listing
+    assert f"<#{channel}>" in listing and "open for 2h 15m since declared" in listing
     assert "Search slow" not in listing
 
     status = reply_text(slack.command("/postmortem", "status", channel_id=channel))

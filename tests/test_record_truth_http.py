@@ -167,3 +167,23 @@ def test_an_edit_whose_message_has_no_ts_is_matched_by_the_previous_message(
     status, _ = http_slack.event(edit)
     assert status == 200
     assert [e.text for e in entries(http_slack, channel) if e.kind == "pin"] == ["DB at 99% CPU"]
+
+
+def test_incident_show_gives_the_duration_and_dates_milestones_off_the_start_date(
+    http_slack: HttpSlack, clock: FakeClock
+) -> None:
+    channel = http_slack.start_incident()
+    clock.advance(hours=12)  # 2026-11-28 02:32 UTC
+    http_slack.command("/incident", "resolve rolled back", channel_id=channel)
+    _, shown = http_slack.command("/incident", "show", channel_id=channel)
+    assert "Duration 12 hours 0 minutes" in shown
+    assert "resolved 11-28 02:32" in shown
+    http_slack.command("/incident", "status investigating", channel_id=channel)
+    _, shown = http_slack.command("/incident", "show", channel_id=channel)
+    assert "Duration ongoing (open for 12h 00m since declared)" in shown
+
+
+def test_incident_list_labels_its_span_since_declared(http_slack: HttpSlack) -> None:
+    http_slack.start_incident()
+    _, listing = http_slack.command("/incident", "list")
+    assert "open for 0h 00m since declared" in listing
