@@ -187,3 +187,42 @@ def test_incident_list_labels_its_span_since_declared(http_slack: HttpSlack) -> 
     http_slack.start_incident()
     _, listing = http_slack.command("/incident", "list")
     assert "open for 0h 00m since declared" in listing
+
+
+# --- owners and due dates -------------------------------------------------------------------
+
+
+def items(http_slack: HttpSlack, channel: str) -> list:
+    incident = http_slack.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None
+    return http_slack.store.items.for_incident(incident_id=incident.id)
+
+
+def test_a_horizons_default_due_date_counts_from_the_utc_start_date(
+    http_slack: HttpSlack, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # already the 28th in Berlin
+    channel = http_slack.start_incident()
+    http_slack.command("/action", "add <@U_ALICE|alice> rotate the keys", channel_id=channel)
+    http_slack.command("/action", "add <@U_BOB|bob> fix the alert", channel_id=channel)
+    assert [i.due_date for i in items(http_slack, channel)] == ["2026-12-04", "2026-12-04"]
+
+
+def test_a_plain_at_name_is_refused_not_replaced_by_the_caller(http_slack: HttpSlack) -> None:
+    channel = http_slack.start_incident()
+    _, reply = http_slack.command("/action", "add @dave rotate the keys", channel_id=channel)
+    assert "`@dave` isn't a Slack mention" in reply
+    assert items(http_slack, channel) == []
+
+
+def test_in_n_days_among_the_options_is_a_due_date_and_in_the_text_is_not(
+    http_slack: HttpSlack,
+) -> None:
+    channel = http_slack.start_incident()  # 2026-11-27, alice in Berlin
+    http_slack.command("/action", "add <@U_ALICE|alice> in 3 days rotate keys", channel_id=channel)
+    http_slack.command(
+        "/action", "add <@U_ALICE|alice> retry the job in 3 days", channel_id=channel
+    )
+    first, second = items(http_slack, channel)
+    assert (first.text, first.due_date) == ("rotate keys", "2026-11-30")
+    assert (second.text, second.due_date) == ("retry the job in 3 days", "2026-12-04")
