@@ -414,6 +414,11 @@ def plan_item_change(
     )  # fmt: skip
 
 
+def done_text(item: ActionItem, actor_id: str) -> str:
+    """What the incident channel is told when an item is done, by command or from a nudge."""
+    return f"✅ {item.short_id} marked done by <@{actor_id}>: {item.text}"
+
+
 def _plan_status(
     verb: str, rest: str, item: ActionItem, *, actor_id: str, now: datetime
 ) -> ItemChange:
@@ -421,10 +426,7 @@ def _plan_status(
     if verb == "done":
         if item.status == "done":
             return ItemChange(f"{short} is already done.")
-        return ItemChange(
-            f"✅ {short} marked done by <@{actor_id}>: {item.text}",
-            {"change": "done", "status": "done"},
-        )
+        return ItemChange(done_text(item, actor_id), {"change": "done", "status": "done"})
     if verb == "reopen":
         if item.status == "open":
             return ItemChange(f"{short} is already open.")

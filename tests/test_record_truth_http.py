@@ -226,3 +226,19 @@ def test_in_n_days_among_the_options_is_a_due_date_and_in_the_text_is_not(
     first, second = items(http_slack, channel)
     assert (first.text, first.due_date) == ("rotate keys", "2026-11-30")
     assert (second.text, second.due_date) == ("retry the job in 3 days", "2026-12-04")
+
+
+def test_mark_done_from_a_nudge_dm_says_so_in_the_incident_channel(
+    http_slack: HttpSlack,
+) -> None:
+    from tests.test_actions import block_actions
+
+    channel = http_slack.start_incident()
+    http_slack.command("/action", "add <@U_BOB|bob> rotate the keys", channel_id=channel)
+    [item] = items(http_slack, channel)
+    http_slack.fake.add_channel("bob-dm", channel_id="DBOB")
+    status, _ = http_slack.post(block_actions("nudge_mark_done", str(item.id), message_ts="1.2"))
+    assert status == 200
+    said = [c.params["text"] for c in http_slack.fake.calls_to("chat.postMessage")
+            if c.params.get("channel") == channel]  # fmt: skip
+    assert f"✅ {item.short_id} marked done by <@U_BOB>: rotate the keys" in said
