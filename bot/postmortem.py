@@ -122,6 +122,7 @@ class DraftContext:
     # `/incident set` fields by name with "_" for "-" (every name present; None when unset).
     fields: dict[str, str | None] = field(default_factory=dict)
     slo_target: str = "99.9"
+    slo_budget: str = "43 minutes (99.9%)"  # at `/incident set slo`, shown even without downtime
     technical_review: str | None = None
     phases: list[tuple[str, str]] = field(default_factory=list)
     order_warnings: list[str] = field(default_factory=list)
@@ -210,12 +211,23 @@ def _slo(downtime: timedelta | None, slo_percent: float) -> SloImpact | None:
     budget_minutes = budget.total_seconds() / 60
     downtime_minutes = downtime.total_seconds() / 60
     consumed = downtime_minutes / budget_minutes * 100 if budget_minutes else 100.0
-    remaining = max(budget_minutes - downtime_minutes, 0.0)
+    over = downtime_minutes - budget_minutes
     return SloImpact(
         downtime=f"{downtime_minutes:.0f} minutes",
-        budget=f"{budget_minutes:.0f} minutes ({slo_percent:g}%)",
+        budget=slo_budget(slo_percent),
         consumed=f"{consumed:.0f}%",
-        remaining=f"{remaining:.0f} minutes",
+        remaining=(
+            f"0 minutes ({over:.0f} minutes over budget)"
+            if over > 0
+            else f"{budget_minutes - downtime_minutes:.0f} minutes"
+        ),
+    )
+
+
+def slo_budget(slo_percent: float) -> str:
+    """``43 minutes (99.9%)``: a month's error budget at the incident's SLO."""
+    return (
+        f"{(MONTH * (1 - slo_percent / 100)).total_seconds() / 60:.0f} minutes ({slo_percent:g}%)"
     )
 
 
@@ -285,6 +297,7 @@ def build_context(
             for name in FIELD_NAMES
         },
         slo_target=f"{incident.slo:g}",
+        slo_budget=slo_budget(incident.slo),
         phases=_phases(m),
         order_warnings=out_of_order(m),
     )

@@ -242,3 +242,21 @@ def test_mark_done_from_a_nudge_dm_says_so_in_the_incident_channel(
     said = [c.params["text"] for c in http_slack.fake.calls_to("chat.postMessage")
             if c.params.get("channel") == channel]  # fmt: skip
     assert f"✅ {item.short_id} marked done by <@U_BOB>: rotate the keys" in said
+
+
+def draft_text(http_slack: HttpSlack, channel: str) -> str:
+    http_slack.command("/postmortem", "draft", channel_id=channel)
+    return http_slack.fake.uploads[-1].content
+
+
+def test_the_set_slo_is_in_every_slo_figure_and_an_overrun_is_minutes_over_budget(
+    http_slack: HttpSlack,
+) -> None:
+    channel = http_slack.start_incident()
+    http_slack.command("/incident", "set slo 99.99", channel_id=channel)
+    draft = draft_text(http_slack, channel)
+    assert "- Monthly SLO budget: 4 minutes (99.99%)" in draft
+    assert "(SLO: 99.99%)" in draft and "99.9%)" not in draft.replace("99.99%", "")
+    http_slack.command("/incident", "set downtime 10m", channel_id=channel)
+    draft = draft_text(http_slack, channel)
+    assert "- Remaining budget: 0 minutes (6 minutes over budget)" in draft
