@@ -260,3 +260,12 @@ def test_the_set_slo_is_in_every_slo_figure_and_an_overrun_is_minutes_over_budge
     http_slack.command("/incident", "set downtime 10m", channel_id=channel)
     draft = draft_text(http_slack, channel)
     assert "- Remaining budget: 0 minutes (6 minutes over budget)" in draft
+
+
+def test_text_cut_at_the_length_limit_says_so_in_the_reply(http_slack: HttpSlack) -> None:
+    channel = http_slack.start_incident()
+    status, reply = http_slack.command("/timeline", "note " + "x" * 3500, channel_id=channel)
+    assert status == 200 and "cut to 3000 characters" in reply
+    assert entries(http_slack, channel)[-1].text.endswith("x…")
+    _, short = http_slack.command("/timeline", "note fine", channel_id=channel)
+    assert short == ""
