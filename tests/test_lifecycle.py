@@ -73,7 +73,7 @@ def test_out_of_order_milestones_are_named() -> None:
     [
         ("99.9", "37", "43 minutes (99.9%)", "86%", "6 minutes"),
         ("99.5", "60", "216 minutes (99.5%)", "28%", "156 minutes"),
-        ("99.99", "10", "4 minutes (99.99%)", "231%", "0 minutes"),
+        ("99.99", "10", "4 minutes (99.99%)", "231%", "0 minutes (6 minutes over budget)"),
     ],
 )
 def test_slo_budget_over_a_30_day_month(
