@@ -269,3 +269,24 @@ def test_text_cut_at_the_length_limit_says_so_in_the_reply(http_slack: HttpSlack
     assert entries(http_slack, channel)[-1].text.endswith("x…")
     _, short = http_slack.command("/timeline", "note fine", channel_id=channel)
     assert short == ""
+
+
+@pytest.mark.parametrize("name", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_run_recognises_the_env_example_placeholders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-your-bot-token" if name == "SLACK_BOT_TOKEN" else "xoxb-1-real",
+        "SLACK_APP_TOKEN": "xapp-your-app-token" if name == "SLACK_APP_TOKEN" else "xapp-1-real",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens: nothing may be sent
+        "DB_PATH": str(tmp_path / "bot.db"),
+    }
+    result = CliRunner().invoke(main, ["run"], env=env)
+    assert result.exit_code != 0
+    assert f"{name} is still the placeholder from .env.example" in result.output
+    assert "Traceback" not in result.output
