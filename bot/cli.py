@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -13,6 +15,7 @@ from typing import NoReturn, TextIO
 import click
 import jinja2
 from dotenv import dotenv_values
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
@@ -66,20 +69,42 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
     store = open_store(settings)
     deps = build_deps(store=store, templates=checked_templates(settings))
     client = make_client(settings.bot_token, settings.api_url)
-    try:
-        app = create_app(
-            deps, client=client, signing_secret=settings.signing_secret if http_mode else None
-        )
-    except BoltError as exc:
-        fail(
-            f"Slack rejected SLACK_BOT_TOKEN or could not be reached ({exc}): check the token "
-            "and SLACK_API_URL."
-        )
+    app = create_app_when_slack_answers(deps, client, settings, http_mode)
     start_nudges(deps, client, settings)
     if http_mode:
         serve_http(app, store, settings, host)
     else:
         serve_socket_mode(app, settings)
+
+
+# Waits between attempts to reach Slack at start-up (seconds); the last one repeats.
+STARTUP_BACKOFF = (1, 2, 4, 8, 15, 30, 60)
+
+
+def create_app_when_slack_answers(
+    deps: Deps, client: WebClient, settings: Settings, http_mode: bool
+) -> App:
+    """Bolt asks Slack (auth.test) at start-up. A Slack that cannot be reached is a passing
+    failure: one line per attempt, no traceback, and retries with backoff (a supervisor would
+    restart the process anyway); a token Slack rejects is final."""
+    for attempt in itertools.count():
+        try:
+            return create_app(
+                deps, client=client, signing_secret=settings.signing_secret if http_mode else None
+            )
+        except BoltError as exc:
+            fail(f"Slack rejected SLACK_BOT_TOKEN ({exc}): check the token and SLACK_API_URL.")
+        except OSError as exc:  # URLError, refused, reset, timed out: Slack is not reachable
+            wait = STARTUP_BACKOFF[min(attempt, len(STARTUP_BACKOFF) - 1)]
+            reason = getattr(exc, "reason", exc)
+            log.warning("Slack cannot be reached at %s (%s): retrying in %ds", settings.api_url,
+                        reason, wait)  # fmt: skip
+            startup_sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def startup_sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:

@@ -290,3 +290,32 @@ def test_run_recognises_the_env_example_placeholders(
     assert result.exit_code != 0
     assert f"{name} is still the placeholder from .env.example" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_when_slack_cannot_be_reached_logs_one_line_and_retries_with_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from bot import cli
+
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise SystemExit(9)  # stop the test after three retries
+
+    monkeypatch.setattr(cli, "startup_sleep", sleep)
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-real",
+        "SLACK_APP_TOKEN": "xapp-1-real",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens on the discard port
+        "DB_PATH": str(tmp_path / "bot.db"),
+    }
+    result = CliRunner().invoke(cli.main, ["run"], env=env)
+    assert result.exit_code == 9, result.output
+    assert waits == [1, 2, 4]
+    assert result.output.count("Slack cannot be reached at http://127.0.0.1:9/api/") == 3
+    assert "Traceback" not in result.output
