@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import blocks, postmortem, slackio
+from bot import blocks, checklist, postmortem, slackio
 from bot.deps import Deps
 from bot.domain import Incident
 from bot.parsing import (
@@ -43,7 +43,7 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
             items=deps.store.items.for_incident(incident_id=incident.id),
         )
         ack(
-            text=blocks.draft_checklist(
+            text=checklist.draft_checklist(
                 incident, draft.sections, postmortem.section_progress(draft)
             )
         )
