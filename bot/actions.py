@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -128,6 +128,21 @@ def _take_due(words: list[str], today: date) -> tuple[str, int] | None:
     return None
 
 
+# ``@dave`` as plain text: Slack did not resolve it to a person (it sends ``<@U…>`` when it
+# does), so the bot cannot know who it is and must not guess.
+_PLAIN_AT = re.compile(r"^@[\w.\-]+$")
+# Due forms accepted without ``due``: only ``in N day(s)|week(s)`` and only in the options,
+# before the text; in the text they may be part of the sentence ("retry in 3 days").
+_IN_SPAN = re.compile(r"^in \d{1,3} (?:days?|weeks?)$", flags=re.IGNORECASE)
+
+
+def not_a_mention(word: str) -> UsageError:
+    return UsageError(
+        f"`{word}` isn't a Slack mention, so I can't tell who that is: type `@` and pick the "
+        "person from Slack's list (the name turns into a link), then send the command again."
+    )
+
+
 def parse_add(args: str, *, today: date) -> AddInput:
     """``[@owner] [horizon] [due DATE] <text> [verify: <criteria>]``, options in any order
     before the text, and ``due DATE`` also accepted at the end of the text."""
@@ -142,6 +157,11 @@ def parse_add(args: str, *, today: date) -> AddInput:
         word = words[0]
         if owner_id is None and (mention := _MENTION.match(word)):
             owner_id, words = mention.group(1), words[1:]
+        elif owner_id is None and _PLAIN_AT.match(word):
+            raise not_a_mention(word)
+        elif due_words is None and _IN_SPAN.match(" ".join(words[:3])):
+            # ``in 3 days`` among the options, before the text starts: no sentence begins so.
+            due_words, words = " ".join(words[:3]), words[3:]
         elif horizon is None and word.lower() in HORIZON_ALIASES:
             horizon, words = HORIZON_ALIASES[word.lower()], words[1:]
         elif due_words is None and word.lower() == "due":
@@ -195,6 +215,8 @@ def parse_item_command(verb: str, args: str) -> ItemCommand:
             f"use {ACTION_USAGE}."
         )
     rest = clean_text(words[1]) if len(words) > 1 else ""  # a drop reason is stored and repeated
+    if verb == "assign" and rest and _PLAIN_AT.match(rest.split()[0]):
+        raise not_a_mention(rest.split()[0])
     if verb == "assign" and not _MENTION.match(rest.split()[0] if rest else ""):
         raise UsageError("Say who should own it: `/action assign AI-7 @user`.")
     if verb == "due" and not rest:
@@ -239,7 +261,9 @@ def plan_new_item(
 ) -> NewItem:
     """Settle the due date (the horizon's deadline when none was given) in the owner's zone,
     so that the command and the form store the same item from the same answers."""
-    due = due or default_due_date(horizon, incident_started_at.astimezone(zone).date())
+    # The horizon's deadline counts from the incident's start date in UTC (the draft's Date),
+    # so that every owner's items of a horizon share one deadline, whatever their zone.
+    due = due or default_due_date(horizon, incident_started_at.astimezone(UTC).date())
     return NewItem(
         text=text,
         owner_id=owner_id,
@@ -390,6 +414,11 @@ def plan_item_change(
     )  # fmt: skip
 
 
+def done_text(item: ActionItem, actor_id: str) -> str:
+    """What the incident channel is told when an item is done, by command or from a nudge."""
+    return f"✅ {item.short_id} marked done by <@{actor_id}>: {item.text}"
+
+
 def _plan_status(
     verb: str, rest: str, item: ActionItem, *, actor_id: str, now: datetime
 ) -> ItemChange:
@@ -397,10 +426,7 @@ def _plan_status(
     if verb == "done":
         if item.status == "done":
             return ItemChange(f"{short} is already done.")
-        return ItemChange(
-            f"✅ {short} marked done by <@{actor_id}>: {item.text}",
-            {"change": "done", "status": "done"},
-        )
+        return ItemChange(done_text(item, actor_id), {"change": "done", "status": "done"})
     if verb == "reopen":
         if item.status == "open":
             return ItemChange(f"{short} is already open.")

@@ -11,6 +11,7 @@ from bot.domain import (
     ActionItem,
     Incident,
     TimelineEntry,
+    incident_span,
     item_status_label,
     items_for_listing,
     milestones,
@@ -161,6 +162,11 @@ def _age(since: datetime, now: datetime) -> str:
     return (f"{days}d " if days else "") + f"{hours}h {minutes:02d}m"
 
 
+def _milestone_time(at: datetime, started: datetime) -> str:
+    """``14:05``, or ``11-28 02:10`` when not on the incident's start date (UTC)."""
+    return f"{at:%H:%M}" if at.date() == started.date() else f"{at:%m-%d %H:%M}"
+
+
 def incident_listing(incidents: list[Incident], now: datetime) -> str:
     """`/incident list`: the open incidents, from any channel."""
     if not incidents:
@@ -170,7 +176,8 @@ def incident_listing(incidents: list[Incident], now: datetime) -> str:
         where = f"<#{incident.channel_id}>" if incident.channel_id else "no channel yet"
         lines.append(
             f"• *{incident.id}* {incident.severity} · {status_label(incident.status)} · "
-            f"open {_age(incident.started_at, now)} · {where} · {clip(incident.title)}"
+            f"open for {_age(incident.started_at, now)} since declared · {where} · "
+            f"{clip(incident.title)}"
         )
     return bounded(f"*Open incidents* ({len(incidents)})", lines)
 
@@ -180,6 +187,10 @@ def incident_summary(
 ) -> str:
     """`/incident show`: the incident at a glance, for the person who asked."""
     m = milestones(incident, entries)
+    span = incident_span(incident, entries)
+    open_for = (
+        f" (open for {_age(incident.started_at, now)} since declared)" if not span.end else ""
+    )
     roles = ", ".join(
         f"{role} <@{user}>"
         for role, user in (
@@ -190,38 +201,22 @@ def incident_summary(
         if user
     )
     marks = " · ".join(
-        f"{name} {getattr(m, name):%H:%M}" if getattr(m, name) else f"{name} —"
+        f"{name} {_milestone_time(getattr(m, name), m.started)}"
+        if getattr(m, name)
+        else f"{name} —"
         for name in MILESTONE_ORDER
     )
     open_items = sum(1 for i in items if i.status == "open")
     lines = [
         f"*{incident.id}* · {incident.severity} · {status_label(incident.status)} · "
         f"{incident.title}",
-        f"Started {m.started:%Y-%m-%d %H:%M} UTC ({_age(m.started, m.resolved or now)}"
-        f"{'' if m.resolved else ' so far'}) · {roles}",
+        f"Started {m.started:%Y-%m-%d %H:%M} UTC · Duration {span.text}{open_for} · {roles}",
         f"Milestones (UTC): {marks}",
         f"{len(entries)} timeline entries · {len(items)} action items ({open_items} open)",
     ]
     if incident.fields:
         lines.append("Set: " + ", ".join(sorted(incident.fields)))
     lines.extend(f"⚠️ {problem}" for problem in out_of_order(m))
-    return "\n".join(lines)
-
-
-def draft_checklist(incident: Incident, sections: list[tuple[str, bool]]) -> str:
-    """`/postmortem status`: each section of the draft, filled or still to write."""
-    to_fill = [title for title, filled in sections if not filled]
-    lines = [
-        f"*Post-mortem of {incident.id}*: {len(sections) - len(to_fill)} of {len(sections)} "
-        "sections filled"
-    ]
-    lines.extend(f"{'✅' if filled else '⬜'} {title}" for title, filled in sections)
-    if to_fill:
-        lines.append(
-            "Fill the summary, impact and scope with `/incident set &lt;field&gt; &lt;text&gt;`, "
-            "the timeline with `/timeline` or pins, actions with `/action add`; "
-            "the analysis and lessons are written in the draft itself."
-        )
     return "\n".join(lines)
 
 
@@ -454,7 +449,8 @@ def home_incident_text(incident: Incident, now: datetime) -> str:
     where = f"<#{incident.channel_id}>" if incident.channel_id else "no channel yet"
     return (
         f"*{incident.severity}* · {status_label(incident.status)} · "
-        f"open {_age(incident.started_at, now)} · {where}\n`{incident.id}` {_clip(incident.title)}"
+        f"open for {_age(incident.started_at, now)} since declared · {where}\n"
+        f"`{incident.id}` {_clip(incident.title)}"
     )
 
 

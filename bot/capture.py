@@ -25,6 +25,22 @@ INTRO = "That is the incident's own intro message, so it stays off the timeline.
 DELETED = "That message was deleted, so it stays off the timeline."
 
 
+def with_message_ts(event: dict[str, Any]) -> dict[str, Any]:
+    """A ``message_changed`` whose ``message`` has no ``ts`` (as in bolt-python's own fixture,
+    ``tests/scenario_tests/test_message_changed.py``) names the message by
+    ``previous_message.ts``: the edited message is the same one."""
+    message, previous = event.get("message"), event.get("previous_message")
+    if (
+        event.get("subtype") != "message_changed"
+        or not isinstance(message, dict)
+        or message.get("ts")
+        or not isinstance(previous, dict)
+        or not previous.get("ts")
+    ):
+        return event
+    return {**event, "message": {**message, "ts": previous["ts"]}}
+
+
 def on_timeline(incident: Incident | None, message_ts: str | None) -> bool:
     """Whether a message (``message_ts``; None for a file) of a channel can join its incident's
     timeline: the channel has an incident, and the message is not the bot's own intro, which is

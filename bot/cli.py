@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -13,13 +15,14 @@ from typing import NoReturn, TextIO
 import click
 import jinja2
 from dotenv import dotenv_values
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
 from bot import health, jobs, logs, nudges, offline, postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
-from bot.domain import Incident
+from bot.domain import Incident, incident_span
 from bot.nudges import NudgePolicy
 from bot.parsing import mentioned_user_ids
 from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
@@ -67,20 +70,42 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
     deps = build_deps(store=store, templates=checked_templates(settings))
     deps.jobs.lease = timedelta(seconds=settings.durability.job_lease_seconds)
     client = make_client(settings.bot_token, settings.api_url)
-    try:
-        app = create_app(
-            deps, client=client, signing_secret=settings.signing_secret if http_mode else None
-        )
-    except BoltError as exc:
-        fail(
-            f"Slack rejected SLACK_BOT_TOKEN or could not be reached ({exc}): check the token "
-            "and SLACK_API_URL."
-        )
+    app = create_app_when_slack_answers(deps, client, settings, http_mode)
     start_nudges(deps, client, settings)
     if http_mode:
         serve_http(app, store, settings, host)
     else:
         serve_socket_mode(app, settings)
+
+
+# Waits between attempts to reach Slack at start-up (seconds); the last one repeats.
+STARTUP_BACKOFF = (1, 2, 4, 8, 15, 30, 60)
+
+
+def create_app_when_slack_answers(
+    deps: Deps, client: WebClient, settings: Settings, http_mode: bool
+) -> App:
+    """Bolt asks Slack (auth.test) at start-up. A Slack that cannot be reached is a passing
+    failure: one line per attempt, no traceback, and retries with backoff (a supervisor would
+    restart the process anyway); a token Slack rejects is final."""
+    for attempt in itertools.count():
+        try:
+            return create_app(
+                deps, client=client, signing_secret=settings.signing_secret if http_mode else None
+            )
+        except BoltError as exc:
+            fail(f"Slack rejected SLACK_BOT_TOKEN ({exc}): check the token and SLACK_API_URL.")
+        except OSError as exc:  # URLError, refused, reset, timed out: Slack is not reachable
+            wait = STARTUP_BACKOFF[min(attempt, len(STARTUP_BACKOFF) - 1)]
+            reason = getattr(exc, "reason", exc)
+            log.warning("Slack cannot be reached at %s (%s): retrying in %ds", settings.api_url,
+                        reason, wait)  # fmt: skip
+            startup_sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def startup_sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
@@ -286,12 +311,15 @@ def list_incidents(everything: bool) -> None:
         names = UserDirectory(store, system_clock).cached_names(
             user_id for i in incidents for user_id in mentioned_user_ids(i.title)
         )
+        spans = {
+            i.id: incident_span(i, store.timeline.for_incident(incident_id=i.id)) for i in incidents
+        }
     finally:
         store.close()
     if not incidents:
         click.echo("No incidents yet." if everything else "No open incidents.")
         return
-    click.echo(offline.incident_table(incidents, system_clock(), names))
+    click.echo(offline.incident_table(incidents, system_clock(), names, spans))
 
 
 @main.command()

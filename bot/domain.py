@@ -48,12 +48,13 @@ KINDS: dict[str, Kind] = {
         Kind("fixed", "Solution implemented", RESOLUTION),
         Kind("monitoring", "Monitoring", RESOLUTION),
         Kind("resolved", "Incident resolved", RESOLUTION),
+        Kind("reopened", "Incident reopened", RESOLUTION),
         Kind("communicated", "Communication", RESOLUTION),
     )
 }
 
 # Kinds a responder may type as the first word of /timeline ("note" and "pin" are implied).
-TYPED_KINDS = tuple(k for k in KINDS if k not in ("note", "pin"))
+TYPED_KINDS = tuple(k for k in KINDS if k not in ("note", "pin", "reopened"))
 
 KIND_ALIASES: dict[str, str] = {
     **{k: k for k in TYPED_KINDS},
@@ -114,6 +115,11 @@ def default_entry_text(kind: str, severity: str) -> str:
     if kind == "declared":
         return f"{normalize_severity(severity) or severity} incident opened"
     return _DEFAULT_TEXT.get(kind, KINDS.get(kind, KINDS["note"]).label)
+
+
+def declaration_text(severity: str, title: str) -> str:
+    """The declaration entry's text: ``SEV2 incident opened: Checkout API returning 500s``."""
+    return f"{default_entry_text('declared', severity)}: {title}"
 
 
 @dataclass(frozen=True)
@@ -237,18 +243,51 @@ def first_of_kind(entries: list[TimelineEntry], kind: str) -> datetime | None:
 
 
 def milestones(incident: Incident, entries: list[TimelineEntry]) -> Milestones:
-    """Milestones from the first entry of each kind; ``started`` is the impact start if set,
-    else the first ``trigger`` entry, else the incident's start."""
+    """Milestones from the first entry of each kind; ``started`` and ``resolved`` are the
+    incident's span (:func:`incident_span`)."""
+    span = incident_span(incident, entries)
     trigger = first_of_kind(entries, "trigger")
-    resolved = first_of_kind(entries, "resolved") or incident.resolved_at
     return Milestones(
-        started=incident.impact_started_at or trigger or incident.started_at,
+        started=span.start,
         detected=first_of_kind(entries, "detected"),
         acknowledged=first_of_kind(entries, "acknowledged"),
         mitigated=first_of_kind(entries, "mitigated"),
-        resolved=resolved,
+        resolved=span.end,
         started_from="set" if incident.impact_started_at else "trigger" if trigger else "declared",
     )
+
+
+@dataclass(frozen=True)
+class Span:
+    """How long an incident lasted: from the impact start to the last resolution; ``end`` is
+    None while it is ongoing."""
+
+    start: datetime
+    end: datetime | None
+
+    @property
+    def length(self) -> timedelta | None:
+        return self.end - self.start if self.end is not None else None
+
+    @property
+    def text(self) -> str:
+        """``2 hours 5 minutes``, or ``ongoing``."""
+        length = self.length
+        if length is None:
+            return "ongoing"
+        return format_duration(length) if length >= timedelta(0) else "out of order"
+
+
+def incident_span(incident: Incident, entries: list[TimelineEntry]) -> Span:
+    """THE definition of how long an incident lasted, for every view: from the impact start
+    (``/incident set started``, else the first ``trigger`` entry, else the declaration) to the
+    LAST resolution; ongoing when there is none, or when it was reopened after it."""
+    start = incident.impact_started_at or first_of_kind(entries, "trigger") or incident.started_at
+    ends = [e.at for e in entries if e.kind == "resolved"]
+    end = max(ends) if ends else incident.resolved_at
+    if end is not None and any(e.kind == "reopened" and e.at >= end for e in entries):
+        end = None
+    return Span(start, end)
 
 
 @dataclass(frozen=True)

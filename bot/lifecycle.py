@@ -63,8 +63,10 @@ def plan_severity(incident: Incident, args: str) -> Change:
         raise _closed(incident, "severity")
     if severity == incident.severity:
         return Change(f"{incident.id} is already {severity}.")
+    # SEV1 is the highest: a smaller number is a raise.
+    marker = "🔺" if severity < incident.severity else "🔻"
     text = f"Severity changed from {incident.severity} to {severity}"
-    return Change(f"🔺 {text}.", {"severity": severity}, ("note", text), refresh_channel=True)
+    return Change(f"{marker} {text}.", {"severity": severity}, ("note", text), refresh_channel=True)
 
 
 def plan_status(incident: Incident, args: str, now: datetime) -> Change:
@@ -81,7 +83,7 @@ def plan_status(incident: Incident, args: str, now: datetime) -> Change:
     if not incident.is_active:
         columns["resolved_at"] = None
         text = f"Incident reopened: {status_label(status)}"
-        kind = "declared"
+        kind = "reopened"  # the declaration and every resolution stay as they were
     else:
         text = f"Status changed to {status_label(status)}"
         kind = STATUS_ENTRY_KIND.get(status, "note")

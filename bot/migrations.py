@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.domain import declaration_text
+
 migrations = Migrations("incident_bot")
 
 
@@ -244,6 +246,37 @@ def m0006_jobs(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX jobs_due ON jobs (state, run_after)")
+
+
+@migrations(name="0007_record_truth")
+def m0007_record_truth(db: Database) -> None:
+    # The declaration becomes a timeline entry (issue 10): each incident gets one, at its
+    # start, by its commander (the declarer, unless a role change since moved it: no better
+    # record exists), at the severity it was declared with: the first "Severity changed from X"
+    # note names it, else it never changed. Reopenings were recorded as "declared" entries;
+    # they are "reopened" entries now, so the declaration is the one "declared" of the bot.
+    db.execute(
+        "UPDATE timeline_entries SET kind = 'reopened' WHERE source = 'lifecycle' "
+        "AND kind = 'declared' AND text LIKE 'Incident reopened%'"
+    )
+    incidents = db.execute(
+        "SELECT id, title, severity, commander_id, started_at FROM incidents WHERE id NOT IN "
+        "(SELECT incident_id FROM timeline_entries WHERE source_key = 'declared:' || incident_id)"
+    ).fetchall()
+    for incident_id, title, severity, commander_id, started_at in incidents:
+        first_change = db.execute(
+            "SELECT text FROM timeline_entries WHERE incident_id = ? AND source = 'lifecycle' "
+            "AND text LIKE 'Severity changed from %' ORDER BY at, id LIMIT 1",
+            [incident_id],
+        ).fetchone()
+        if first_change is not None:
+            severity = first_change[0].split()[3]
+        db.execute(
+            "INSERT INTO timeline_entries (incident_id, at, kind, text, actor_id, source, "
+            "source_key, created_at) VALUES (?, ?, 'declared', ?, ?, 'lifecycle', ?, ?)",
+            [incident_id, started_at, declaration_text(severity, title), commander_id,
+             f"declared:{incident_id}", started_at],
+        )  # fmt: skip
 
 
 def apply(db: Database) -> list[str]:

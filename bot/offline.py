@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.domain import ActionItem, Incident, TimelineEntry, status_label
+from bot.domain import ActionItem, Incident, Span, TimelineEntry, incident_span, status_label
 from bot.parsing import slack_to_text
 
 EXPORT_FORMAT = "incident-bot-export/1"
@@ -29,17 +29,25 @@ def _one_line(text: str, width: int) -> str:
 
 
 def incident_table(
-    incidents: Sequence[Incident], now: datetime, names: Mapping[str, str] | None = None
+    incidents: Sequence[Incident],
+    now: datetime,
+    names: Mapping[str, str] | None = None,
+    spans: Mapping[str, Span] | None = None,
 ) -> str:
-    """An aligned table, one incident a line; OPEN FOR runs to the resolution, else to now.
-    Mentions in titles read as ``@name`` from ``names``, else ``@ID``."""
-    header = ("ID", "SEVERITY", "STATUS", "STARTED (UTC)", "OPEN FOR", "CHANNEL", "TITLE")
+    """An aligned table, one incident a line; DURATION is :func:`bot.domain.incident_span`
+    (impact start to the last resolution, or ongoing), given in ``spans`` by incident ID; OPEN
+    FOR runs from the declaration to the resolution, else to now. Mentions in titles read as
+    ``@name`` from ``names``, else ``@ID``."""
+    header = (
+        "ID", "SEVERITY", "STATUS", "STARTED (UTC)", "DURATION", "OPEN FOR", "CHANNEL", "TITLE"
+    )  # fmt: skip
     rows = [
         (
             i.id,
             i.severity,
             status_label(i.status),
             i.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            _span_text(spans, i),
             age(i.started_at, i.resolved_at if i.resolved_at and not i.is_active else now),
             f"#{i.channel_name}" if i.channel_name else "—",
             _one_line(slack_to_text(i.title, names or {}), TITLE_WIDTH),
@@ -51,6 +59,13 @@ def incident_table(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in [header, *rows]
     )
+
+
+def _span_text(spans: Mapping[str, Span] | None, incident: Incident) -> str:
+    span = (spans or {}).get(incident.id)
+    if span is None or span.length is None:
+        return "ongoing" if span is not None else "—"
+    return age(span.start, span.end) if span.end else "ongoing"
 
 
 def _iso_duration(delta: timedelta) -> str:
@@ -84,6 +99,8 @@ def export_document(
         "format": EXPORT_FORMAT,
         "exported_at": now,
         "incident": dataclasses.asdict(incident),
+        # How long it lasted, by the one definition (impact start to the last resolution).
+        "duration": _duration_of(incident, entries),
         "timeline": [
             {**dataclasses.asdict(e), "label": e.kind_info.label, "section": e.kind_info.section}
             for e in entries
@@ -98,6 +115,11 @@ def export_document(
             for item in items
         ],
     }
+
+
+def _duration_of(incident: Incident, entries: Sequence[TimelineEntry]) -> dict[str, Any]:
+    span = incident_span(incident, list(entries))
+    return {"start": span.start, "end": span.end, "text": span.text, "length": span.length}
 
 
 def to_json(document: Mapping[str, Any]) -> str:

@@ -122,6 +122,7 @@ class DraftContext:
     # `/incident set` fields by name with "_" for "-" (every name present; None when unset).
     fields: dict[str, str | None] = field(default_factory=dict)
     slo_target: str = "99.9"
+    slo_budget: str = "43 minutes (99.9%)"  # at `/incident set slo`, shown even without downtime
     technical_review: str | None = None
     phases: list[tuple[str, str]] = field(default_factory=list)
     order_warnings: list[str] = field(default_factory=list)
@@ -173,17 +174,6 @@ def _event_label(entry: TimelineEntry) -> str:
     return entry.kind_info.label
 
 
-def _declaration(incident: Incident, entries: list[TimelineEntry]) -> list[TimelineEntry]:
-    """The declaration is a moment of the timeline even when nobody typed it."""
-    if any(e.kind == "declared" for e in entries):
-        return []
-    text = f"{incident.severity} incident declared: {incident.title}"
-    return [
-        TimelineEntry(0, incident.id, incident.started_at, "declared", text,
-                      incident.commander_id, None, "lifecycle")
-    ]  # fmt: skip
-
-
 def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> ActionRow:
     text = item.text + (f" (dropped: {item.drop_reason})" if item.drop_reason else "")
     return ActionRow(
@@ -221,12 +211,23 @@ def _slo(downtime: timedelta | None, slo_percent: float) -> SloImpact | None:
     budget_minutes = budget.total_seconds() / 60
     downtime_minutes = downtime.total_seconds() / 60
     consumed = downtime_minutes / budget_minutes * 100 if budget_minutes else 100.0
-    remaining = max(budget_minutes - downtime_minutes, 0.0)
+    over = downtime_minutes - budget_minutes
     return SloImpact(
         downtime=f"{downtime_minutes:.0f} minutes",
-        budget=f"{budget_minutes:.0f} minutes ({slo_percent:g}%)",
+        budget=slo_budget(slo_percent),
         consumed=f"{consumed:.0f}%",
-        remaining=f"{remaining:.0f} minutes",
+        remaining=(
+            f"0 minutes ({over:.0f} minutes over budget)"
+            if over > 0
+            else f"{budget_minutes - downtime_minutes:.0f} minutes"
+        ),
+    )
+
+
+def slo_budget(slo_percent: float) -> str:
+    """``43 minutes (99.9%)``: a month's error budget at the incident's SLO."""
+    return (
+        f"{(MONTH * (1 - slo_percent / 100)).total_seconds() / 60:.0f} minutes ({slo_percent:g}%)"
     )
 
 
@@ -243,7 +244,7 @@ def build_context(
     m = milestones(incident, entries)
     metrics = response_metrics(m)
     rows: dict[str, list[TimelineRow]] = {DETECTION: [], INVESTIGATION: [], RESOLUTION: []}
-    for entry in sorted([*entries, *_declaration(incident, entries)], key=lambda e: (e.at, e.id)):
+    for entry in sorted(entries, key=lambda e: (e.at, e.id)):
         rows[entry.kind_info.section].append(_row(entry, names))
     actions: dict[str, list[ActionRow]] = {h: [] for h in HORIZONS}
     for item in sorted(items or [], key=lambda i: (i.due_date, i.id)):
@@ -296,6 +297,7 @@ def build_context(
             for name in FIELD_NAMES
         },
         slo_target=f"{incident.slo:g}",
+        slo_budget=slo_budget(incident.slo),
         phases=_phases(m),
         order_warnings=out_of_order(m),
     )
@@ -327,6 +329,24 @@ def section_status(c: DraftContext) -> list[tuple[str, bool]]:
         ("Response Time Metrics", all(v is not None and "⚠️" not in v for v in metrics)),
         ("SLO Impact Calculation", c.slo is not None),
     ]
+
+
+# The sections `/incident set` fills field by field, and their fields.
+FIELD_SECTIONS = {
+    "Executive Summary": ("impact", "root_cause", "resolution"),
+    "Service Level Impact": ("availability", "error_rate", "latency", "staleness"),
+    "Business Impact": ("users_affected", "revenue", "features", "sla_breaches"),
+    "Geographic/Component Scope": ("regions", "services", "data_sources"),
+}
+
+
+def section_progress(c: DraftContext) -> dict[str, tuple[int, int]]:
+    """(fields set, fields in all) of each section filled field by field, so that a partly
+    filled one shows as partial in `/postmortem status`, not as empty."""
+    return {
+        title: (sum(1 for name in names if c.fields.get(name)), len(names))
+        for title, names in FIELD_SECTIONS.items()
+    }
 
 
 def summary_line(context: DraftContext) -> str:

@@ -81,6 +81,22 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise SettingsError(f"{name} {raw!r} is not a switch: use 1 to turn it on or 0 for off.")
 
 
+# The values `.env.example` ships with: a copy left unchanged is not a token to send to Slack.
+ENV_EXAMPLE_PLACEHOLDERS = {
+    "SLACK_BOT_TOKEN": "xoxb-your-bot-token",
+    "SLACK_APP_TOKEN": "xapp-your-app-token",
+}
+
+
+def _refuse_placeholder(env: Mapping[str, str]) -> None:
+    for name, placeholder in ENV_EXAMPLE_PLACEHOLDERS.items():
+        if (env.get(name) or "").strip() == placeholder:
+            raise SettingsError(
+                f"{name} is still the placeholder from .env.example ({placeholder}): replace it "
+                "with your app's real token, or remove the line."
+            )
+
+
 def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = None) -> Settings:
     """Validate the settings for ``incident-bot run`` (``http`` for HTTP mode)."""
     bot_token = _optional(env, "SLACK_BOT_TOKEN")
@@ -89,6 +105,7 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's "
             "OAuth & Permissions page into .env."
         )
+    _refuse_placeholder(env)
     if not bot_token.startswith("xoxb-"):
         raise SettingsError(
             "SLACK_BOT_TOKEN does not look like a bot token: it must start with xoxb- "

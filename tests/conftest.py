@@ -3,8 +3,10 @@ loopback, and the real app driven by the harness."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,8 @@ from slack_bolt import BoltResponse
 from bot import postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
-from bot.harness import BoltDriver, SlackStandIn, wire
+from bot.domain import TimelineEntry
+from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
 from bot.harness.driver import reply_text, wait_until
 from bot.server import SLACK_PATH, make_wsgi_app
 from bot.store import Store
@@ -118,19 +121,33 @@ class HttpSlack:
     url: str
     fake: SlackStandIn
     store: Store
+    executor: TrackingExecutor
+
+    def post(self, body: bytes, *, secret: str = SIGNING_SECRET) -> tuple[int, str]:
+        """POST a signed body; wait for the lazy work it started; (status, body text)."""
+        status, data, _ = wire.post(self.url + SLACK_PATH, body, secret)
+        assert self.executor.wait_idle(10), "lazy listeners did not finish"
+        return status, data.decode()
 
     def command(self, command: str, text: str, **fields: Any) -> tuple[int, str]:
-        """POST a signed slash command; return the HTTP status and the ack's text."""
+        """A slash command; the reply's text (from its JSON ack, or as sent)."""
         fields.setdefault("response_url", self.fake.response_url())
-        body = wire.slash_command(command, text, **fields)
-        status, data, _ = wire.post(self.url, body, SIGNING_SECRET)
-        return status, reply_text(BoltResponse(status=status, body=data.decode()))
+        status, body = self.post(wire.slash_command(command, text, **fields))
+        if body.lstrip().startswith("{"):
+            body = str(json.loads(body).get("text", ""))
+        return status, body
+
+    def event(self, event: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+        return self.post(wire.event_callback(event, **kwargs))
+
+    def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return self.post(wire.interaction(payload))
 
     def start_incident(self, text: str = "sev2 Checkout API returning 500s", **fields: Any) -> str:
-        """Declare an incident over HTTP, wait for its channel; return the channel ID."""
+        """Declare an incident over HTTP; its channel ID once the channel is set up."""
         before = len(self.fake.calls_to("pins.add"))
-        status, reply = self.command("/incident", f"start {text}", **fields)
-        assert status == 200, reply
+        status, body = self.command("/incident", f"start {text}", **fields)
+        assert status == 200, body
         pins = self.fake.wait_for("pins.add", count=before + 1)
         channel_id = str(pins[-1].params["channel"])
 
@@ -144,8 +161,12 @@ class HttpSlack:
 
 @pytest.fixture
 def http_slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[HttpSlack]:
+    executor = TrackingExecutor(ThreadPoolExecutor(max_workers=4))
     app = create_app(
-        deps, client=make_client(BOT_TOKEN, fake_slack.base_url), signing_secret=SIGNING_SECRET
+        deps,
+        client=make_client(BOT_TOKEN, fake_slack.base_url),
+        signing_secret=SIGNING_SECRET,
+        listener_executor=executor,
     )
     server = waitress.server.create_server(
         make_wsgi_app(app, store, signing_secret=SIGNING_SECRET), host="127.0.0.1", port=0
@@ -161,8 +182,15 @@ def http_slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[H
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield HttpSlack(f"http://127.0.0.1:{server.effective_port}{SLACK_PATH}", fake_slack, store)
+        yield HttpSlack(f"http://127.0.0.1:{server.effective_port}", fake_slack, store, executor)
     finally:
-        app.listener_runner.listener_executor.shutdown(wait=True)
+        executor.wait_idle(10)
         stop.set()
         thread.join(timeout=5)
+        executor.shutdown(wait=True)
+
+
+def typed(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The entries less the declaration the bot writes at `/incident start` (issue 10), for
+    tests about what people and captures recorded."""
+    return [e for e in entries if not (e.kind == "declared" and e.source == "lifecycle")]

@@ -23,7 +23,7 @@ from bot.parsing import (
     pushpin_target,
 )
 from bot.store import Store
-from tests.conftest import SlackDriver, reply_text, wait_until
+from tests.conftest import SlackDriver, reply_text, typed, wait_until
 
 INCIDENT_ID = "INCIDENT-20261127-1432"
 TS = "1795789200.000200"  # 2026-11-27 14:20:00 UTC, before the incident was declared
@@ -36,7 +36,7 @@ NOW = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 
 def live(slack: SlackDriver) -> list[TimelineEntry]:
     """The timeline of the one incident the test declared."""
-    return slack.store.timeline.for_incident(incident_id=INCIDENT_ID)
+    return typed(slack.store.timeline.for_incident(incident_id=INCIDENT_ID))
 
 
 def drain(slack: SlackDriver) -> None:
@@ -447,7 +447,7 @@ def test_a_pushpin_released_before_its_message_was_read_adds_nothing(
     assert release(store, incident_id, "reaction:U1", "1795789400.000100")
     assert store.captures.gaps(source_key=key) == set()
     assert store.captures.fill(source_key=key, now=NOW, at=AT, text="late") is None
-    assert store.timeline.for_incident(incident_id=incident_id) == []
+    assert typed(store.timeline.for_incident(incident_id=incident_id)) == []
 
 
 def test_a_claimed_event_is_applied_once(store: Store, incident_id: str) -> None:
@@ -462,7 +462,7 @@ def test_a_claimed_event_is_applied_once(store: Store, incident_id: str) -> None
         event_id="Ev1", event_ts="1795789400.000100", incident_id=incident_id,
         source_key=key, via="pin", now=NOW,
     ) is False  # fmt: skip
-    assert len(store.timeline.for_incident(incident_id=incident_id)) == 1
+    assert len(typed(store.timeline.for_incident(incident_id=incident_id))) == 1
 
 
 def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> None:
@@ -503,7 +503,7 @@ def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> Non
             event_id=None, event_ts="1795789410.0", incident_id=incident.id,
             source_key=live_key, via="reaction:U3", now=NOW,
         )  # fmt: skip
-        assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == [
+        assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == [
             "pinned 1795789200.000100"
         ]
         # The unpin is remembered: the pin's older event, delivered again, does not restore it.
@@ -511,12 +511,14 @@ def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> Non
             event_id=None, event_ts="1795789260.0", incident_id=incident.id,
             source_key=removed_key, via="pin", now=NOW, at=AT, text="again",
         )  # fmt: skip
-        assert len(store.timeline.for_incident(incident_id=incident.id)) == 1
+        assert len(typed(store.timeline.for_incident(incident_id=incident.id))) == 1
         # An edit reaches the migrated entry.
         assert store.captures.edit(
             event_id=None, source_key=live_key, text="edited", version_ts="1795789500.0", now=NOW
         )
-        assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == ["edited"]
+        assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == [
+            "edited"
+        ]
     finally:
         store.close()
 

@@ -109,13 +109,14 @@ def test_list_prints_open_incidents_as_an_aligned_table(
     result = run(seeded.db_path, "list")
     assert result.exit_code == 0, result.output
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["ID", "SEVERITY", "STATUS", "STARTED", "(UTC)", "OPEN", "FOR",
-                              "CHANNEL", "TITLE"]  # fmt: skip
+    assert header.split() == ["ID", "SEVERITY", "STATUS", "STARTED", "(UTC)", "DURATION",
+                              "OPEN", "FOR", "CHANNEL", "TITLE"]  # fmt: skip
     assert len(rows) == 1
     row = rows[0]
     assert row.startswith(seeded.open_id)
     for column, value in (("SEVERITY", "SEV2"), ("STATUS", "Investigating"),
-                          ("OPEN FOR", "2h 15m"), ("CHANNEL", "#incident-checkout"),
+                          ("DURATION", "ongoing"), ("OPEN FOR", "2h 15m"),
+                          ("CHANNEL", "#incident-checkout"),
                           ("TITLE", "Checkout API returning 500s")):  # fmt: skip
         assert row.index(value) == header.index(column), column
 
@@ -170,7 +171,7 @@ def test_render_to_a_file_follows_the_template_and_holds_the_timeline(
     out = offline_env / "draft.md"
     result = run(seeded.db_path, "render", seeded.open_id.lower(), "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{out}: 3 timeline entries · ")
+    assert result.stdout.startswith(f"{out}: 4 timeline entries · ")
     markdown = out.read_text()
     # The shared template where this clone has it beside it; else the golden draft, whose
     # headings test_postmortem checks against that template wherever it is present.

@@ -67,7 +67,7 @@ def test_it_prints_the_drafts_path_and_a_summary(
     result, _ = demo
     assert f"Post-mortem draft: drafts/{DRAFT}" in result.stdout
     summary = result.stdout.split("Post-mortem draft:", 1)[1]
-    assert "14 timeline entries (2 pinned) by 3 people" in summary
+    assert "15 timeline entries (2 pinned) by 3 people" in summary
     assert "3 action items (1 done), 1 nudge." in summary
     assert "resolved in 0 hours 53 minutes" in summary
     assert "Traceback" not in result.stderr
@@ -103,7 +103,7 @@ def test_the_timeline_tables_hold_every_entry_in_utc(
             "2026-11-27 14:20",
             "Incident declared",
             "@alice",
-            "SEV2 incident declared: Checkout API returning 500s",
+            "SEV2 incident opened: Checkout API returning 500s",
         ],
         [
             "2026-11-27 14:22",

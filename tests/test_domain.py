@@ -213,7 +213,7 @@ def test_first_of_each_kind_wins_whatever_the_insertion_order() -> None:
         detected=at(2),
         acknowledged=at(4),
         mitigated=at(45),
-        resolved=at(90),
+        resolved=at(120),  # the LAST resolution ends the incident (issue 10)
         started_from="trigger",
     )
     assert milestones(make_incident(), entries) == expected

@@ -20,14 +20,14 @@ from bot.harness import SlackStandIn
 from bot.health import HealthCheck, startup_problem
 from bot.store import Store
 from bot.store.connection import WriteRefused
-from tests.conftest import SlackDriver, reply_text, wait_until
+from tests.conftest import SlackDriver, reply_text, typed, wait_until
 from tests.test_e2e import bot_env
 
 
 def entries(store: Store, channel: str) -> list[str]:
     incident = store.incidents.for_channel(channel_id=channel)
     assert incident is not None
-    return [e.text for e in store.timeline.for_incident(incident_id=incident.id)]
+    return [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))]
 
 
 def committed(path: str, text: str) -> bool:

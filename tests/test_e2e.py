@@ -134,7 +134,7 @@ def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, SlackStandIn]) 
     fake.wait_for("files.completeUploadExternal", timeout=10)
     upload = fake.uploads[-1]
     assert upload.filename.endswith("-postmortem.md")
-    assert upload.initial_comment.startswith("3 timeline entries · ")
+    assert upload.initial_comment.startswith("4 timeline entries · ")
     draft = upload.content
     assert "| Initial trigger | @alice | checkout 5xx alert |" in draft
     assert "| Detection | @alice | alert acknowledged |" in draft

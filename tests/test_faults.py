@@ -6,13 +6,13 @@ import time
 
 from bot.deps import Deps
 from bot.jobs import SweepReport
-from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
+from tests.conftest import FakeClock, SlackDriver, reply_text, typed, wait_until
 
 
 def entries_of(slack: SlackDriver, channel: str) -> list[object]:
     incident = slack.store.incidents.for_channel(channel_id=channel)
     assert incident is not None
-    return list(slack.store.timeline.for_incident(incident_id=incident.id))
+    return list(typed(slack.store.timeline.for_incident(incident_id=incident.id)))
 
 
 def test_a_429_is_waited_out_and_the_reply_posted_once(slack: SlackDriver) -> None:

@@ -59,7 +59,7 @@ def test_open_incidents_show_severity_status_age_and_channel_link() -> None:
     assert shown[0] == "🚨 Open incidents (1)"
     row = shown[1]
     assert "*SEV2*" in row and "Investigating" in row
-    assert "open 2h 15m" in row
+    assert "open for 2h 15m since declared" in row
     assert "<#C0001>" in row and "`INCIDENT-20261127-1401`" in row
     assert not any("INCIDENT-20261127-1402" in text for text in shown)
 
@@ -70,7 +70,7 @@ def test_an_incident_open_for_days_and_one_without_a_channel() -> None:
         [],
         NOW,
     )
-    assert "open 2d 3h 04m · no channel yet" in texts(view)[1]
+    assert "open for 2d 3h 04m since declared · no channel yet" in texts(view)[1]
 
 
 def test_the_viewers_items_come_overdue_first_and_only_open_ones() -> None:
@@ -151,7 +151,7 @@ def test_opening_the_home_tab_publishes_incidents_and_overdue_items_first(
     assert view["type"] == "home"
     shown = texts(view)
     row = next(text for text in shown if incident_id in text)
-    assert "<#C_INC>" in row and "SEV2" in row and "open 2h 15m" in row
+    assert "<#C_INC>" in row and "SEV2" in row and "open for 2h 15m since declared" in row
     items = [text for text in shown if text.startswith("*AI-")]
     assert [text.split()[0] for text in items] == ["*AI-2*", "*AI-1*"]
     assert "⚠️ Overdue" in items[0] and "Page on 5xx" in items[0]

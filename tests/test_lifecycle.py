@@ -10,7 +10,7 @@ from bot import lifecycle
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order, response_metrics
 from bot.parsing import UsageError
 from bot.postmortem import build_context
-from tests.conftest import FakeClock, SlackDriver, reply_text
+from tests.conftest import FakeClock, SlackDriver, reply_text, typed
 
 START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 
@@ -73,7 +73,7 @@ def test_out_of_order_milestones_are_named() -> None:
     [
         ("99.9", "37", "43 minutes (99.9%)", "86%", "6 minutes"),
         ("99.5", "60", "216 minutes (99.5%)", "28%", "156 minutes"),
-        ("99.99", "10", "4 minutes (99.99%)", "231%", "0 minutes"),
+        ("99.99", "10", "4 minutes (99.99%)", "231%", "0 minutes (6 minutes over budget)"),
     ],
 )
 def test_slo_budget_over_a_30_day_month(
@@ -157,7 +157,7 @@ def test_severity_and_status_changes_join_the_timeline_topic_and_intro(
     slack.fake.wait_for("conversations.setTopic", count=3)
     assert slack.fake.calls_to("conversations.setTopic")[-1].params["topic"].endswith("Mitigated")
     assert "already SEV1" in reply_text(slack.command("/incident", "sev sev1", channel_id=channel))
-    entries = slack.store.timeline.for_incident(incident_id=the_incident(slack, channel).id)
+    entries = typed(slack.store.timeline.for_incident(incident_id=the_incident(slack, channel).id))
     assert [(e.kind, e.text) for e in entries] == [
         ("note", "Severity changed from SEV2 to SEV1"),
         ("mitigated", "Status changed to Mitigated"),
@@ -186,7 +186,7 @@ def test_resolve_twice_and_changing_a_resolved_incident_answer_sensibly(
     incident = the_incident(slack, channel)
     assert incident.status == "investigating" and incident.resolved_at is None
     kinds = [e.kind for e in slack.store.timeline.for_incident(incident_id=incident.id)]
-    assert kinds == ["resolved", "declared"]
+    assert kinds == ["declared", "resolved", "reopened"]  # the declaration and resolution stay
 
 
 def test_roles_fields_and_the_draft(slack: SlackDriver) -> None:
@@ -224,9 +224,9 @@ def test_show_list_and_postmortem_status(slack: SlackDriver, clock: FakeClock) -
     slack.command("/incident", "resolve", channel_id=other)
     show = reply_text(slack.command("/incident", "show", channel_id=channel))
     assert "INCIDENT-20261127-1432" in show and "commander <@U_ALICE>" in show
-    assert "2h 15m so far" in show
+    assert "open for 2h 15m since declared" in show
     listing = reply_text(slack.command("/incident", "list", channel_id="C_GENERAL"))
-    assert f"<#{channel}>" in listing and "open 2h 15m" in listing
+    assert f"<#{channel}>" in listing and "open for 2h 15m since declared" in listing
     assert "Search slow" not in listing
 
     status = reply_text(slack.command("/postmortem", "status", channel_id=channel))

@@ -73,6 +73,7 @@ def full_context() -> postmortem.DraftContext:
         entry(1, -12, "trigger", "Alert fired: checkout 5xx > 2%", "U_BOB"),
         entry(2, -7, "detected", "pager went off"),
         entry(3, -3, "acknowledged", "on it"),
+        entry(8, 0, "declared", "SEV2 incident opened: Checkout API returning 500s"),
         entry(4, 10, "hypothesis", "bad config in <https://git.example/pr/9|PR 9>"),
         entry(
             5,
@@ -134,14 +135,16 @@ def test_heading_sequence_is_the_templates() -> None:
 def test_with_nothing_known_the_draft_is_the_template_with_header_filled() -> None:
     if not TEMPLATE_SPEC.is_file():
         pytest.skip(f"the shared template is not beside this clone ({TEMPLATE_SPEC})")
-    empty = postmortem.build_context(incident=incident(), entries=[], names={}, now=START)
+    # Only the declaration is known: the entry `/incident start` writes (issue 10).
+    declared = entry(0, 0, "declared", "SEV2 incident opened: Checkout API returning 500s")
+    empty = postmortem.build_context(incident=incident(), entries=[declared], names={}, now=START)
     draft = render(empty)
     # The phase diagram is the draft's own addition: a code block, no heading.
     mermaid = re.search(r"\n```mermaid\n.*?\n```\n", draft, flags=re.S)
     assert mermaid is not None and "Started<br/>14:32" in mermaid.group(0)
     draft = draft.replace(mermaid.group(0), "")
     # The declaration is known from the start: it replaces the Detection placeholder rows.
-    declared = "| 2026-11-27 14:32 | Incident declared | @U_ALICE | SEV2 incident declared: "
+    declared = "| 2026-11-27 14:32 | Incident declared | @U_ALICE | SEV2 incident opened: "
     assert declared + "Checkout API returning 500s |" in draft
     spec = TEMPLATE_SPEC.read_text()
     placeholder_start = spec.index("| HH:MM | Initial trigger")
@@ -207,7 +210,7 @@ def test_metrics_summary_and_sections_to_fill() -> None:
     assert context.duration == "1 hour 22 minutes" and context.status == "RESOLVED"
     assert "Immediate Actions" not in context.sections_to_fill
     assert "Long-term Actions" in context.sections_to_fill
-    assert postmortem.summary_line(context).startswith("7 timeline entries · ")
+    assert postmortem.summary_line(context).startswith("8 timeline entries · ")
 
 
 def test_a_custom_template_with_an_unknown_variable_names_it(tmp_path: Path) -> None:

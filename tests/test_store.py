@@ -15,6 +15,7 @@ import pytest
 
 from bot.domain import Incident, TimelineEntry
 from bot.store import Store
+from tests.conftest import typed
 
 NOW = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 CORE_TABLES = {"incidents", "timeline_entries", "processed_events", "slack_users"}
@@ -127,7 +128,7 @@ def test_migrations_keep_existing_data(store: Store, db_path: Path, incident: In
     again = Store(db_path)
     try:
         again.migrate()
-        assert [e.text for e in again.timeline.for_incident(incident_id=incident.id)] == [
+        assert [e.text for e in typed(again.timeline.for_incident(incident_id=incident.id))] == [
             "before the restart"
         ]
     finally:
@@ -256,7 +257,7 @@ def test_add_entry_round_trips(store: Store, incident: Incident) -> None:
         permalink="https://example.slack.com/x",
     )
     assert created is True
-    assert store.timeline.for_incident(incident_id=incident.id) == [entry]
+    assert typed(store.timeline.for_incident(incident_id=incident.id)) == [entry]
     assert entry.kind == "detected"
     assert entry.at == NOW - timedelta(minutes=27)
     assert entry.permalink == "https://example.slack.com/x"
@@ -274,13 +275,13 @@ def test_add_entry_with_the_same_source_key_stores_one(store: Store, incident: I
     assert created is True
     assert created_again is False
     assert second == first
-    assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == ["one"]
+    assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == ["one"]
 
 
 def test_entries_without_source_key_are_all_kept(store: Store, incident: Incident) -> None:
     add(store, incident.id, NOW, "same")
     add(store, incident.id, NOW, "same")
-    assert len(store.timeline.for_incident(incident_id=incident.id)) == 2
+    assert len(typed(store.timeline.for_incident(incident_id=incident.id))) == 2
 
 
 def test_entries_come_back_in_time_order_as_utc(store: Store, incident: Incident) -> None:
@@ -290,7 +291,7 @@ def test_entries_come_back_in_time_order_as_utc(store: Store, incident: Incident
     add(store, incident.id, datetime(2026, 11, 27, 15, 5, tzinfo=berlin), "first")  # 14:05 UTC
     add(store, incident.id, datetime(2026, 11, 27, 9, 30, tzinfo=new_york), "fourth")  # 14:30 UTC
     add(store, incident.id, datetime(2026, 11, 27, 14, 10, tzinfo=UTC), "second")
-    entries = store.timeline.for_incident(incident_id=incident.id)
+    entries = typed(store.timeline.for_incident(incident_id=incident.id))
     assert [e.text for e in entries] == ["first", "second", "third", "fourth"]
     assert [e.at for e in entries] == [
         datetime(2026, 11, 27, 14, 5, tzinfo=UTC),
@@ -306,7 +307,11 @@ def test_entries_come_back_in_time_order_as_utc(store: Store, incident: Incident
 def test_entries_at_the_same_time_keep_insertion_order(store: Store, incident: Incident) -> None:
     for text in ("a", "b", "c"):
         add(store, incident.id, NOW, text)
-    assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == ["a", "b", "c"]
+    assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_entries_belong_to_their_incident(store: Store, incident: Incident) -> None:
@@ -315,8 +320,8 @@ def test_entries_belong_to_their_incident(store: Store, incident: Incident) -> N
     )
     add(store, incident.id, NOW, "mine")
     add(store, other.id, NOW, "theirs")
-    assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == ["mine"]
-    assert [e.text for e in store.timeline.for_incident(incident_id=other.id)] == ["theirs"]
+    assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == ["mine"]
+    assert [e.text for e in typed(store.timeline.for_incident(incident_id=other.id))] == ["theirs"]
 
 
 def test_times_are_stored_as_utc_iso8601(store: Store, db_path: Path, incident: Incident) -> None:
@@ -330,7 +335,7 @@ def test_times_are_stored_as_utc_iso8601(store: Store, db_path: Path, incident: 
 
 
 def live(store: Store, incident: Incident) -> list[TimelineEntry]:
-    return store.timeline.for_incident(incident_id=incident.id)
+    return typed(store.timeline.for_incident(incident_id=incident.id))
 
 
 def test_record_pin(store: Store, incident: Incident) -> None:
@@ -503,7 +508,7 @@ def test_concurrent_writers_through_one_store(store: Store, incident: Incident) 
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(write, w) for w in range(8)]
         assert sorted(f.result(timeout=60) for f in futures) == list(range(8))
-    entries = store.timeline.for_incident(incident_id=incident.id)
+    entries = typed(store.timeline.for_incident(incident_id=incident.id))
     assert len(entries) == 400
     assert len({e.id for e in entries}) == 400
     assert {e.text for e in entries} == {f"w{w}-{n}" for w in range(8) for n in range(50)}
@@ -532,11 +537,11 @@ def test_second_store_on_the_same_file_sees_the_first_ones_writes(
     try:
         add(store, incident.id, NOW, "from the first")
         assert other.incidents.get(incident_id=incident.id) == incident
-        assert [e.text for e in other.timeline.for_incident(incident_id=incident.id)] == [
+        assert [e.text for e in typed(other.timeline.for_incident(incident_id=incident.id))] == [
             "from the first"
         ]
         add(other, incident.id, NOW + timedelta(minutes=1), "from the second")
-        assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == [
+        assert [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))] == [
             "from the first",
             "from the second",
         ]

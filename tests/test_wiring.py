@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.harness import wire
 from bot.store import Store
-from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
+from tests.conftest import FakeClock, SlackDriver, reply_text, typed, wait_until
 
 INCIDENT_ID = "INCIDENT-20261127-1432"
 
@@ -105,7 +105,7 @@ def test_timeline_records_kind_and_replies_in_the_channel(slack: SlackDriver) ->
     assert response.status == 200
     incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    entries = slack.store.timeline.for_incident(incident_id=incident.id)
+    entries = typed(slack.store.timeline.for_incident(incident_id=incident.id))
     assert [(e.kind, e.text, e.actor_id) for e in entries] == [
         ("detected", "alert acknowledged", "U_ALICE")
     ]
@@ -131,7 +131,7 @@ def test_timeline_time_without_zone_is_in_the_users_slack_timezone(
     assert incident is not None
     got = [
         (e.at.strftime("%H:%M"), e.kind)
-        for e in slack.store.timeline.for_incident(incident_id=incident.id)
+        for e in typed(slack.store.timeline.for_incident(incident_id=incident.id))
     ]
     assert got == [("13:05", "trigger"), ("14:10", "acknowledged"), ("14:20", "mitigated")]
 
@@ -143,7 +143,10 @@ def test_timeline_bad_input_gets_one_sentence_and_changes_nothing(slack: SlackDr
     assert response.status == 200
     assert "25:99" in text and "/timeline [TIME] [KIND]" in text
     incident = slack.store.incidents.for_channel(channel_id=channel_id)
-    assert incident is not None and slack.store.timeline.for_incident(incident_id=incident.id) == []
+    assert (
+        incident is not None
+        and typed(slack.store.timeline.for_incident(incident_id=incident.id)) == []
+    )
 
 
 def test_timeline_outside_an_incident_channel_is_a_clear_error(slack: SlackDriver) -> None:
@@ -154,7 +157,9 @@ def test_timeline_outside_an_incident_channel_is_a_clear_error(slack: SlackDrive
 
 def test_timeline_without_text_lists_the_timeline(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    assert "is empty" in reply_text(slack.command("/timeline", "", channel_id=channel_id))
+    # The declaration is its first entry (issue 10).
+    first = reply_text(slack.command("/timeline", "", channel_id=channel_id))
+    assert "Incident declared" in first and "SEV2 incident opened" in first
     slack.command("/timeline", "fix deployed v1.2.3", channel_id=channel_id)
     listing = reply_text(slack.command("/timeline", "  ", channel_id=channel_id))
     assert "Solution implemented" in listing and "deployed v1.2.3" in listing
@@ -169,7 +174,7 @@ def test_the_same_slash_command_delivered_twice_is_recorded_once(slack: SlackDri
     assert slack.dispatch(body).status == 200
     incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    assert len(slack.store.timeline.for_incident(incident_id=incident.id)) == 1
+    assert len(typed(slack.store.timeline.for_incident(incident_id=incident.id))) == 1
 
 
 def _pin(channel_id: str, ts: str, text: str, **kwargs: object) -> dict[str, object]:
@@ -199,7 +204,7 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
     assert slack.dispatch(envelope).status == 200
     retried = slack.dispatch(envelope, wire.retry_headers(1, "http_timeout"))
     assert retried.status == 200
-    entries = slack.store.timeline.for_incident(incident_id=incident.id)
+    entries = typed(slack.store.timeline.for_incident(incident_id=incident.id))
     assert len(entries) == 1
     assert entries[0].kind == "pin" and entries[0].actor_id == "U_ALICE"
     assert entries[0].at == datetime.fromtimestamp(1795789200.0002, tz=UTC).replace(microsecond=0)
@@ -214,11 +219,11 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
         event_ts="1795789300.000100",
     )
     assert slack.event(unpin).status == 200
-    assert slack.store.timeline.for_incident(incident_id=incident.id) == []
+    assert typed(slack.store.timeline.for_incident(incident_id=incident.id)) == []
 
     again = _pin(channel_id, "1795789200.000200", "pinned again", event_ts="1795789400.000100")
     assert slack.event(again).status == 200
-    assert len(slack.store.timeline.for_incident(incident_id=incident.id)) == 1
+    assert len(typed(slack.store.timeline.for_incident(incident_id=incident.id))) == 1
 
 
 def test_the_bots_own_intro_pin_and_other_channels_pins_are_not_recorded(
@@ -231,7 +236,7 @@ def test_the_bots_own_intro_pin_and_other_channels_pins_are_not_recorded(
     assert slack.event(intro_pin).status == 200
     elsewhere = _pin("C_GENERAL", "1795789200.000300", "not an incident")
     assert slack.event(elsewhere).status == 200
-    assert slack.store.timeline.for_incident(incident_id=incident.id) == []
+    assert typed(slack.store.timeline.for_incident(incident_id=incident.id)) == []
 
 
 def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> None:
@@ -247,7 +252,7 @@ def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> No
     assert slack.event(file_pin).status == 200
     incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    [entry] = slack.store.timeline.for_incident(incident_id=incident.id)
+    [entry] = typed(slack.store.timeline.for_incident(incident_id=incident.id))
     assert entry.text == "error-rate.png" and entry.source == "file"
     assert entry.permalink == "https://example.slack.com/files/U_ALICE/F0DASH/error-rate.png"
 
@@ -265,7 +270,7 @@ def test_postmortem_draft_uploads_the_filled_template(slack: SlackDriver, store:
     upload = slack.fake.uploads[-1]
     assert upload.filename == f"{INCIDENT_ID}-postmortem.md"
     assert upload.channel_id == channel_id
-    assert upload.initial_comment.startswith("3 timeline entries · ")
+    assert upload.initial_comment.startswith("4 timeline entries · ")
     assert "sections still to fill" in upload.initial_comment
     draft = upload.content
     assert f"**Incident ID**: `{INCIDENT_ID}`" in draft

@@ -197,10 +197,26 @@ def handle_nudge_button(
     action_id = action["action_id"]
     snooze = None if action_id == blocks.NUDGE_DONE else SNOOZES[action_id]
     change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
-    if item is not None:
-        _apply(item.id, change, user_id, now, deps)
+    applied = item is not None and _apply(item.id, change, user_id, now, deps)
+    if applied and item is not None and change.fields.get("status") == "done":
+        # The team hears it in the incident's channel, as with `/action done`.
+        context["done_announcement"] = (item.incident_id, actions.done_text(item, user_id))
     context["button_outcome"] = (item, change.message)
     ack()
+
+
+def announce_done(context: BoltContext, client: WebClient, deps: Deps) -> None:
+    """After **Mark done** in a nudge DM: say so in the incident's channel."""
+    incident_id, text = context.get("done_announcement") or (None, None)
+    incident = deps.store.incidents.get(incident_id=incident_id) if incident_id else None
+    if incident is None or incident.channel_id is None or text is None:
+        return
+    now = deps.clock()
+    job_id = replies.add_reply(
+        deps.store, key=f"reply:done:{incident_id}:{now.isoformat()}:{text}"[:200],
+        channel=incident.channel_id, text=text, now=now,
+    )  # fmt: skip
+    deps.jobs.run(job_id, deps=deps, client=client)
 
 
 def update_nudge_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -223,4 +239,4 @@ def register(app: App) -> None:
     app.command("/action")(ack=handle_action, lazy=[after_ack])
     app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[run_promised])
     for action_id in blocks.NUDGE_ACTIONS:
-        app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message])
+        app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message, announce_done])

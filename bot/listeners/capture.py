@@ -145,7 +145,7 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
 def handle_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     """Every message in every channel the bot is in arrives here: all but edits and deletions
     return at once, without a query; those of messages never captured after one read."""
-    change = message_change(event)
+    change = message_change(capture.with_message_ts(event))
     if change is None or not deps.store.captures.exists(source_key=change.key):
         return
     if change.deleted:

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import blocks, postmortem
+from bot import blocks, checklist, postmortem
 from bot.deps import Deps
 from bot.jobs import promise, run_promised
 from bot.parsing import (
@@ -43,7 +43,11 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
             now=deps.clock(),
             items=deps.store.items.for_incident(incident_id=incident.id),
         )
-        ack(text=blocks.draft_checklist(incident, draft.sections))
+        ack(
+            text=checklist.draft_checklist(
+                incident, draft.sections, postmortem.section_progress(draft)
+            )
+        )
         return
     key = command.get("trigger_id") or uuid.uuid4().hex
     job_id = drafts.add_upload(

@@ -12,7 +12,7 @@ from bot import blocks
 from bot.deps import Deps
 from bot.domain import MILESTONE_KINDS, new_order_problems
 from bot.jobs import promise, run_promised
-from bot.parsing import UsageError, needs_user_timezone, parse_timeline
+from bot.parsing import MAX_TEXT, UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
 from bot.work import replies
 
@@ -63,7 +63,17 @@ def handle_timeline(
                 warnings=warnings, now=deps.clock(),
             )  # fmt: skip
             promise(context, job_id)
-    ack()
+    ack(text=cut_note(text, parsed.text))  # empty unless the text was cut: a bare ack
+
+
+def cut_note(typed: str, stored: str) -> str:
+    """The sentence for a text cut at the length limit (``clean_text``'s MAX_TEXT), or ''."""
+    if not stored.endswith("…") or len(typed) <= MAX_TEXT:
+        return ""
+    return (
+        f"Recorded, but cut to {MAX_TEXT} characters (the limit of one entry): "
+        "add the rest as another `/timeline` line."
+    )
 
 
 def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:

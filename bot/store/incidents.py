@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain import Incident, allocate_incident_id, incident_id_base
+from bot.domain import Incident, allocate_incident_id, declaration_text, incident_id_base
 from bot.store import timeline
 from bot.store.connection import Repository, first, record, to_db_time
 
@@ -57,6 +57,13 @@ class Incidents(Repository):
                 "created_at": to_db_time(started_at),
             }
             db["incidents"].insert(row)
+            # The declaration, as it was: who declared it and the severity at that moment.
+            # Later changes to the commander or the severity add entries, never rewrite this.
+            timeline.insert_entry(
+                db, incident_id=incident_id, at=started_at, kind="declared",
+                text=declaration_text(severity, title), actor_id=commander_id,
+                source="lifecycle", source_key=f"declared:{incident_id}", now=started_at,
+            )  # fmt: skip
         return incident_from_row(row), True
 
     def get(self, *, incident_id: str) -> Incident | None:
