@@ -14,6 +14,7 @@ from bot import blocks, lifecycle, slackio
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
 from bot.listeners.timeline import user_zone
+from bot.membership import REPLAYED
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
     START_USAGE,
@@ -91,19 +92,24 @@ def _change(
         ack(text=_summary(incident, now, deps))
         return
     if subcommand == "set":
-        _set(ack, incident, args, user_id, now, client, deps)
+        _set(ack, incident, args, command, now, client, deps)
         return
     change = lifecycle.plan_change(subcommand, incident, args, now)
     if not change.columns:
         ack(text=change.message)  # nothing changed: only the person who asked hears it
         return
-    updated = deps.store.incidents.update(
-        incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry, **change.columns
-    )
-    for name, value in change.fields.items():
-        updated = deps.store.incidents.set_field(
-            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
-        )
+    with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            ack(text=REPLAYED)  # a captured request sent again: nothing changes
+            return
+        updated = deps.store.incidents.update(
+            incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry,
+            **change.columns,
+        )  # fmt: skip
+        for name, value in change.fields.items():
+            updated = deps.store.incidents.set_field(
+                incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+            )
     if change.refresh_channel:
         context["changed_incident"] = updated
     ack(text=change.message, response_type="in_channel")
@@ -119,19 +125,24 @@ def _set(
     ack: Ack,
     incident: Incident,
     args: str,
-    user_id: str,
+    command: dict[str, Any],
     now: datetime,
     client: WebClient,
     deps: Deps,
 ) -> None:
     """``/incident set``: a time typed without a zone is read in the caller's, asked of Slack
     only when the value needs it."""
+    user_id = command["user_id"]
     value = args.strip().partition(" ")[2]
     zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
     name, value = lifecycle.parse_field(args, now=now, tz=zone)
-    deps.store.incidents.set_field(
-        incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
-    )
+    with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            ack(text=REPLAYED)
+            return
+        deps.store.incidents.set_field(
+            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+        )
     ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
 
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import blocks, postmortem, slackio
 from bot.deps import Deps
 from bot.domain import Incident
+from bot.membership import REPLAYED
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
@@ -43,6 +44,9 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
             items=deps.store.items.for_incident(incident_id=incident.id),
         )
         ack(text=blocks.draft_checklist(incident, draft.sections))
+        return
+    if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=deps.clock()):
+        ack(text=REPLAYED)  # a replayed request uploads no second draft
         return
     context["draft_incident"] = incident
     ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")
