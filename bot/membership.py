@@ -61,7 +61,7 @@ class ChannelMembers:
         self, client: WebClient, channel_id: str, *, before_ack: bool = False
     ) -> frozenset[str]:
         """Every member, page by page (``next_cursor``), within the time allowed."""
-        asking = _quick(client) if before_ack else client
+        asking = quick_client(client) if before_ack else client
         deadline = self._monotonic() + BEFORE_ACK_SECONDS
         members: set[str] = set()
         cursor: str | None = None
@@ -84,7 +84,8 @@ class ChannelMembers:
         return found
 
 
-def _quick(client: WebClient) -> WebClient:
+def quick_client(client: WebClient) -> WebClient:
+    """A client for one quick try before an ack: no retries, a short timeout."""
     return WebClient(token=client.token, base_url=client.base_url, timeout=BEFORE_ACK_SECONDS)
 
 

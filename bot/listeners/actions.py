@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import actions, blocks, membership, slackio
+from bot import actions, blocks, membership, privacy, slackio
 from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
 from bot.parsing import UsageError, split_subcommand, unknown_subcommand
@@ -38,7 +38,7 @@ def handle_action(
                 context["added_item"] = item
             ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
-            ack(text=_list(command, args, incident, deps))
+            ack(text=_list(command, args, incident, client, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
             item_command = actions.parse_item_command(subcommand, args)
             message, public = _change(item_command, command, client, deps)
@@ -90,10 +90,17 @@ def _store_item(
     )  # fmt: skip
 
 
-def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
+def _list(
+    command: dict[str, Any], args: str, incident: Incident | None, client: WebClient, deps: Deps
+) -> str:
     now = deps.clock()
     if args.strip().lower() == "mine":
-        mine = deps.store.items.open_for_owner(owner_id=command["user_id"])
+        visible = privacy.visible_filter(deps.members, client, command["user_id"], before_ack=True)
+        mine = privacy.visible_items(
+            deps.store.items.open_for_owner(owner_id=command["user_id"]),
+            lambda incident_id: deps.store.incidents.get(incident_id=incident_id),
+            visible,
+        )
         return blocks.item_listing("*Your open action items*", mine, now, "You have no open items.")
     if args.strip():
         raise UsageError("Use `/action list` for this incident or `/action list mine` for yours.")
