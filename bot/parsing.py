@@ -30,7 +30,7 @@ TIMELINE_USAGE = (
     "(TIME: `14:05`, `at 14:05`, `2026-11-27 14:05`, `14:05 UTC`, `10m ago`, `2h ago`)"
 )
 START_USAGE = (
-    "`/incident start [private] [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
+    "`/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
     "e.g. `/incident start sev2 Checkout API returning 500s`"
 )
 POSTMORTEM_USAGE = "`/postmortem draft` or `/postmortem status`"
