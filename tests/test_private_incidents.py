@@ -10,9 +10,16 @@ from slack_sdk import WebClient
 
 from bot.app import create_app, make_client
 from bot.deps import Deps
-from bot.harness import SlackStandIn
+from bot.harness import SlackStandIn, wire
 from bot.nudges import NudgePolicy, scan
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, FakeClock, SlackDriver, reply_text
+from tests.conftest import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeClock,
+    SlackDriver,
+    reply_text,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -100,3 +107,22 @@ def test_members_are_read_page_by_page(strict: SlackDriver, deps: Deps) -> None:
     client = make_client(BOT_TOKEN, strict.fake.base_url)
     assert deps.members.is_member(client, channel, "U0449")
     assert len(strict.fake.calls_to("conversations.members")) == 3
+
+
+def test_pushpin_edit_and_delete_work_in_a_private_channel(strict: SlackDriver) -> None:
+    channel = strict.start_incident("private Badge reader logs", channel_id="C_GENERAL")
+    message = strict.fake.post_as_user(channel, "U_ALICE", "badge reader was reflashed at 09:10")
+    strict.event(wire.reaction_added(channel, user="U_ALICE", message_ts=message["ts"]))
+    incident = strict.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None
+
+    def texts() -> list[str]:
+        return [e.text for e in strict.store.timeline.for_incident(incident_id=incident.id)]
+
+    wait_until(lambda: any("reflashed" in t for t in texts()))
+    edit = wire.message_changed(channel, previous=message, text="badge reader reflashed 09:12")
+    assert edit["channel_type"] == "group"
+    strict.event(edit)
+    assert any("09:12" in t for t in texts())
+    strict.event(wire.message_deleted(channel, previous=message))
+    assert not any("reflashed" in t for t in texts())
