@@ -444,6 +444,13 @@ def _plan_status(
     )  # fmt: skip
 
 
+def without_text(message: str, item: ActionItem | None) -> str:
+    """A change's sentence without the item's text, for an answer outside its channel."""
+    if item is None:
+        return message
+    return message.replace(f": {item.text}", ".")
+
+
 def plan_nudge_click(
     item: ActionItem | None, *, snooze: timedelta | None, user_id: str, now: datetime
 ) -> ItemChange:

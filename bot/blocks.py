@@ -126,6 +126,8 @@ def help_text() -> str:
             "*incident-bot commands*",
             f"• {START_USAGE}: declare an incident and open its channel "
             "(inside an empty `#incident-…` channel, adopt that channel).",
+            "• `/incident start private [sev1|sev2|sev3|sev4] &lt;title&gt;`: the same in a "
+            "private channel (security, HR); only its members see the incident.",
             f"• {TIMELINE_USAGE}: record what happened, in an incident channel.",
             "  KIND is one of trigger, detected, acknowledged, assessed, declared, mitigated, "
             "hypothesis, escalated, finding, fixed, monitoring, resolved, communicated "

@@ -117,8 +117,9 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
     def scan_now() -> None:
         try:
             report = nudges.scan(
-                store=deps.store, client=client, users=deps.users, policy=policy, now=deps.clock()
-            )
+                store=deps.store, client=client, users=deps.users, policy=policy,
+                now=deps.clock(), members=deps.members,
+            )  # fmt: skip
         except Exception:  # the scheduler thread must survive a bad scan; the next one retries
             log.exception("Nudge scan failed")
             return

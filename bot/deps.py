@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ import jinja2
 
 from bot.job_kinds import all_kinds
 from bot.jobs import Jobs
+from bot.membership import ChannelMembers
 from bot.store import Store
 from bot.users import UserDirectory
 
@@ -29,6 +30,7 @@ class Deps:
     users: UserDirectory
     templates: jinja2.Environment
     jobs: Jobs
+    members: ChannelMembers = field(default_factory=ChannelMembers)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.

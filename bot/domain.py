@@ -138,6 +138,7 @@ class Incident:
     resolved_at: datetime | None = None
     comms_id: str | None = None
     scribe_id: str | None = None
+    is_private: bool = False  # its channel is private: only the channel's members see it
     # What `/incident set` filled, by field name (see INCIDENT_FIELDS), as typed.
     fields: dict[str, str] = dataclass_field(default_factory=dict)
 

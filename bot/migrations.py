@@ -279,6 +279,16 @@ def m0007_record_truth(db: Database) -> None:
         )  # fmt: skip
 
 
+@migrations(name="0008_private_incidents")
+def m0008_private_incidents(db: Database) -> None:
+    # A private incident (its channel private) is shown only to its channel's members.
+    db.execute("ALTER TABLE incidents ADD COLUMN is_private INTEGER NOT NULL DEFAULT 0")
+    # The trigger_id of every state-changing slash command, so that a replay changes nothing.
+    db.execute(
+        "CREATE TABLE handled_commands (trigger_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL)"
+    )
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

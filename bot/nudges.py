@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, slackio
 from bot.domain import ActionItem
+from bot.membership import ChannelMembers, MembershipUnknown
 from bot.store import Store, from_db_time
 from bot.users import UserDirectory
 
@@ -64,19 +65,34 @@ class ScanReport:
 class NudgeSender:
     """Sends one nudge: the DM (with a marker) and, when due, the escalation in the channel."""
 
-    def __init__(self, store: Store, client: WebClient) -> None:
+    def __init__(
+        self, store: Store, client: WebClient, members: ChannelMembers | None = None
+    ) -> None:
         self.store = store
         self.client = client
+        self.members = members or ChannelMembers()
 
     def dm_channel(self, user_id: str) -> str:
         return str(self.client.conversations_open(users=user_id)["channel"]["id"])
+
+    def target(self, item: ActionItem) -> str:
+        """The owner's DM; for a private incident whose channel the owner is not in (or when
+        Slack cannot say), the incident's own channel, so that nothing leaves it."""
+        incident = self.store.incidents.get(incident_id=item.incident_id)
+        if incident is None or not incident.is_private or not incident.channel_id:
+            return self.dm_channel(item.owner_id)
+        try:
+            member = self.members.is_member(self.client, incident.channel_id, item.owner_id)
+        except MembershipUnknown:
+            member = False
+        return self.dm_channel(item.owner_id) if member else incident.channel_id
 
     def send(
         self, *, nudge_id: int, item: ActionItem, number: int, escalate: bool, now: datetime
     ) -> tuple[str, str]:
         incident = self.store.incidents.get(incident_id=item.incident_id)
         assert incident is not None
-        channel = self.dm_channel(item.owner_id)
+        channel = self.target(item)
         posted = self.client.chat_postMessage(
             channel=channel,
             text=blocks.nudge_text(item, incident, now),
@@ -91,9 +107,9 @@ class NudgeSender:
         self.store.nudges.claim_escalation(nudge_id=nudge["id"], now=now)
         return True
 
-    def already_sent(self, nudge: dict[str, Any], owner_id: str) -> tuple[str, str] | None:
+    def already_sent(self, nudge: dict[str, Any], item: ActionItem) -> tuple[str, str] | None:
         """The DM of a nudge if it reached Slack before a crash, found by its marker."""
-        channel = self.dm_channel(owner_id)
+        channel = self.target(item)
         claimed = from_db_time(nudge["claimed_at"])
         oldest = f"{(claimed - STALE_CLAIM).timestamp():.6f}" if claimed else "0"
         history = self.client.conversations_history(
@@ -117,10 +133,11 @@ def scan(
     users: UserDirectory,
     policy: NudgePolicy,
     now: datetime,
+    members: ChannelMembers | None = None,
 ) -> ScanReport:
     """One pass: finish stale claims, then nudge every open item whose nudge is due."""
     report = ScanReport()
-    sender = NudgeSender(store, client)
+    sender = NudgeSender(store, client, members)
     _recover_stale(store, sender, now, report)
     _send_escalations(store, sender, now)
     for item in store.nudges.due(now=now):
@@ -166,7 +183,7 @@ def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: Sca
         if item is None:
             continue
         try:
-            found = sender.already_sent(nudge, item.owner_id)
+            found = sender.already_sent(nudge, item)
             if found is None and item.status == "open":
                 found = sender.send(
                     nudge_id=nudge["id"],

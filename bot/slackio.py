@@ -31,11 +31,14 @@ def slack_error(exc: SlackApiError) -> str:
 
 
 def create_incident_channel(client: WebClient, incident: Incident) -> tuple[str, str]:
-    """Create the public channel for an incident, adding a suffix on name_taken."""
+    """Create the incident's channel (private for a private incident), adding a suffix on
+    name_taken."""
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = channel_name_for(incident.id, attempt)
         try:
-            channel = client.conversations_create(name=name, is_private=False)["channel"]
+            channel = client.conversations_create(name=name, is_private=incident.is_private)[
+                "channel"
+            ]
         except SlackApiError as exc:
             if slack_error(exc) == "name_taken":
                 continue
@@ -45,8 +48,13 @@ def create_incident_channel(client: WebClient, incident: Incident) -> tuple[str,
 
 
 def join_channel(client: WebClient, channel_id: str) -> None:
-    """Join a public channel (a no-op when already a member)."""
-    client.conversations_join(channel=channel_id)
+    """Join a public channel (a no-op when already a member). A private one cannot be
+    joined: the bot is in it already, or Slack would not have shown it the channel."""
+    try:
+        client.conversations_join(channel=channel_id)
+    except SlackApiError as exc:
+        if slack_error(exc) != "method_not_supported_for_channel_type":
+            raise
 
 
 def invite(client: WebClient, channel_id: str, user_id: str) -> None:

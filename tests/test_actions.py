@@ -171,6 +171,7 @@ def test_done_reopen_drop_assign_and_due_record_who_and_when(
         slack.command("/action", f"done {short}", channel_id=channel)
     )
     clock.advance(minutes=5)
+    slack.fake.add_member(channel, "U_BOB")  # a member of the channel may change any item
     slack.command(
         "/action", f"reopen {short}", channel_id=channel, user_id="U_BOB", user_name="bob"
     )

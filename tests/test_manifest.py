@@ -100,7 +100,12 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "im:history",  # conversations.history: was a nudge sent before a crash?
         "reactions:read",  # reaction_added / reaction_removed: the 📌 capture
         "channels:history",  # message.channels (edits, deletions); reading a 📌'd message
+        "channels:read",  # conversations.members: who may change an item
+        "groups:read",  # conversations.info / .members of private incident channels
+        "groups:write",  # conversations.create is_private=true, invites and topics there
+        "groups:history",  # message.groups; reading a 📌'd message in a private channel
     }
+    assert "message.groups" in manifest["settings"]["event_subscriptions"]["bot_events"]
 
 
 def test_every_registered_command_event_and_shortcut_is_in_the_manifest_and_back() -> None:

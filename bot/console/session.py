@@ -420,6 +420,7 @@ def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
             users=session.deps.users,
             policy=policy,
             now=now,
+            members=session.deps.members,
         )
         said = [
             f"{len(ids)} {label}"

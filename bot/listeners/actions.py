@@ -6,10 +6,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import actions, blocks
+from bot import actions, blocks, membership, privacy
 from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
 from bot.jobs import promise, run_promised
@@ -38,11 +38,10 @@ def handle_action(
             warning = _add(command, args, _require(incident), context, client, deps)
             ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
-            ack(text=_list(command, args, incident, deps))
+            ack(text=_list(command, args, incident, client, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
             item_command = actions.parse_item_command(subcommand, args)
-            message, changed = _change(item_command, command["user_id"], client, deps)
-            public = changed and incident is not None
+            message, public = _change(item_command, command, client, deps)
             ack(text=message, response_type="in_channel" if public else "ephemeral")
         else:
             raise unknown_subcommand(subcommand, "/action", actions.SUBCOMMANDS, actions.ADD_USAGE)
@@ -105,10 +104,17 @@ def _store_item(
     return item
 
 
-def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
+def _list(
+    command: dict[str, Any], args: str, incident: Incident | None, client: WebClient, deps: Deps
+) -> str:
     now = deps.clock()
     if args.strip().lower() == "mine":
-        mine = deps.store.items.open_for_owner(owner_id=command["user_id"])
+        visible = privacy.visible_filter(deps.members, client, command["user_id"], before_ack=True)
+        mine = privacy.visible_items(
+            deps.store.items.open_for_owner(owner_id=command["user_id"]),
+            lambda incident_id: deps.store.incidents.get(incident_id=incident_id),
+            visible,
+        )
         return blocks.item_listing("*Your open action items*", mine, now, "You have no open items.")
     if args.strip():
         raise UsageError("Use `/action list` for this incident or `/action list mine` for yours.")
@@ -119,15 +125,45 @@ def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: D
 
 
 def _change(
-    item_command: actions.ItemCommand, actor_id: str, client: WebClient, deps: Deps
+    item_command: actions.ItemCommand, command: dict[str, Any], client: WebClient, deps: Deps
 ) -> tuple[str, bool]:
-    """Apply done/reopen/drop/assign/due and say what changed, in one sentence."""
-    now = deps.clock()
+    """Apply done/reopen/drop/assign/due and say what changed, in one sentence; True when
+    it is shown in the channel (only in the item's own incident channel)."""
+    now, actor_id = deps.clock(), command["user_id"]
     item = deps.store.items.get(item_id=item_command.item_id)
+    incident = deps.store.incidents.get(incident_id=item.incident_id) if item else None
+    if item is not None:
+        _authorize(item, incident, actor_id, client, deps)
     owner_id = actions.zone_owner(item_command, item)
     zone = deps.users.get(client, owner_id, before_ack=True).zone if owner_id else None
     change = actions.plan_item_change(item_command, item, actor_id=actor_id, now=now, zone=zone)
-    return change.message, _apply(item_command.item_id, change, actor_id, now, deps)
+    own_channel = incident is not None and incident.channel_id == command.get("channel_id")
+    if not own_channel:
+        # Elsewhere, the answer is for the asker only, and never repeats the item's text.
+        change = actions.ItemChange(actions.without_text(change.message, item), change.fields)
+    with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            return membership.REPLAYED, False
+        changed = _apply(item_command.item_id, change, actor_id, now, deps)
+    return change.message, changed and own_channel
+
+
+def _authorize(
+    item: ActionItem, incident: Incident | None, user_id: str, client: WebClient, deps: Deps
+) -> None:
+    """The owner, the commander, or a member of the incident's channel; anyone else (and
+    anyone, when Slack cannot say) hears one sentence and changes nothing."""
+    if membership.acts_without_asking(item, incident, user_id):
+        return
+    channel_id = incident.channel_id if incident else None
+    if not channel_id:
+        raise UsageError(membership.REFUSED.format(short=item.short_id))
+    try:
+        member = deps.members.is_member(client, channel_id, user_id, before_ack=True)
+    except membership.MembershipUnknown as exc:
+        raise UsageError(membership.UNKNOWN) from exc
+    if not member:
+        raise UsageError(membership.REFUSED.format(short=item.short_id))
 
 
 def _apply(
@@ -196,6 +232,11 @@ def handle_nudge_button(
     item = deps.store.items.get(item_id=item_id) if item_id is not None else None
     action_id = action["action_id"]
     snooze = None if action_id == blocks.NUDGE_DONE else SNOOZES[action_id]
+    incident = deps.store.incidents.get(incident_id=item.incident_id) if item else None
+    if item is not None and not membership.may_click(item, incident, user_id):
+        context["button_refusal"] = membership.NOT_YOURS.format(short=item.short_id)
+        ack()
+        return
     change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
     applied = item is not None and _apply(item.id, change, user_id, now, deps)
     if applied and item is not None and change.fields.get("status") == "done":
@@ -219,8 +260,15 @@ def announce_done(context: BoltContext, client: WebClient, deps: Deps) -> None:
     deps.jobs.run(job_id, deps=deps, client=client)
 
 
-def update_nudge_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Replace the DM with what happened."""
+def update_nudge_message(
+    body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """Replace the DM with what happened; a refusal leaves it as it was and tells only the
+    person who clicked."""
+    refusal = context.get("button_refusal")
+    if refusal:
+        respond(text=refusal, response_type="ephemeral", replace_original=False)
+        return
     item, message = context.get("button_outcome") or (None, None)
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import blocks
+from bot import blocks, privacy
 from bot.deps import Deps
 
 
@@ -23,11 +23,14 @@ def publish_home(context: BoltContext, client: WebClient, deps: Deps) -> None:
     user_id: str | None = context.get("home_user")
     if user_id is None:
         return
-    view = blocks.home_view(
-        deps.store.incidents.all(open_only=True),
+    visible = privacy.visible_filter(deps.members, client, user_id)
+    incidents = [i for i in deps.store.incidents.all(open_only=True) if visible(i)]
+    items = privacy.visible_items(
         deps.store.items.open_for_owner(owner_id=user_id),
-        deps.clock(),
+        lambda incident_id: deps.store.incidents.get(incident_id=incident_id),
+        visible,
     )
+    view = blocks.home_view(incidents, items, deps.clock())
     client.views_publish(user_id=user_id, view=view)
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import blocks, lifecycle
+from bot import blocks, lifecycle, privacy
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
 from bot.jobs import promise, run_promised
 from bot.listeners.timeline import user_zone
+from bot.membership import REPLAYED, quick_client
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
     START_USAGE,
@@ -39,11 +41,13 @@ def handle_incident(
         if subcommand == "help":
             ack(text=blocks.help_text())
         elif subcommand == "start":
-            _start(ack, command, context, args, deps)
+            _start(ack, command, context, client, args, deps)
         elif subcommand == "list":
-            ack(
-                text=blocks.incident_listing(deps.store.incidents.all(open_only=True), deps.clock())
+            visible = privacy.visible_filter(
+                deps.members, client, command["user_id"], before_ack=True
             )
+            shown = [i for i in deps.store.incidents.all(open_only=True) if visible(i)]
+            ack(text=blocks.incident_listing(shown, deps.clock()))
         elif subcommand in INCIDENT_SUBCOMMANDS:
             _change(ack, command, context, client, subcommand, args, deps)
         else:
@@ -53,13 +57,28 @@ def handle_incident(
         ack(text=str(exc))
 
 
-def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, deps: Deps) -> None:
+def _start(
+    ack: Ack,
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    args: str,
+    deps: Deps,
+) -> None:
+    private, args = privacy.split_private(args)
     start = parse_start(args)
     channel_id, channel_name = command.get("channel_id"), command.get("channel_name")
     existing = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     if existing is not None and existing.is_active:
         ack(text=blocks.already_active_text(existing))
         return
+    hidden = channel_name == privacy.PRIVATE_CHANNEL_NAME  # Slack hides a private name
+    if channel_id and (hidden or (private and is_incident_channel_name(channel_name))):
+        channel_name, is_private = _channel_facts(client, channel_id)
+        if is_incident_channel_name(channel_name):
+            if private and not is_private:
+                raise UsageError(privacy.NEEDS_PRIVATE_CHANNEL)
+            private = is_private  # an adopted channel's privacy is the incident's
     adopt = is_incident_channel_name(channel_name)
     trigger_id = command.get("trigger_id")
     with deps.store.transaction():
@@ -71,6 +90,7 @@ def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, d
             channel_id=channel_id if adopt else None,
             channel_name=channel_name if adopt else None,
             request_key=f"cmd:{trigger_id}" if trigger_id else None,
+            is_private=private,
         )
         if created:
             job_id = channel.add_set_up(
@@ -79,6 +99,16 @@ def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, d
             )  # fmt: skip
             promise(context, job_id)
     ack(text=blocks.declared_text(incident, creating_channel=not adopt))
+
+
+def _channel_facts(client: WebClient, channel_id: str) -> tuple[str, bool]:
+    """The real name of the channel a command came from and whether it is private, asked
+    once, quickly: a private ``incident-…`` channel is adopted like a public one."""
+    try:
+        channel = quick_client(client).conversations_info(channel=channel_id)["channel"]
+    except (SlackApiError, SlackClientError, OSError, KeyError) as exc:
+        raise UsageError(privacy.CANNOT_SEE) from exc
+    return str(channel.get("name") or ""), bool(channel.get("is_private"))
 
 
 def _change(
@@ -99,13 +129,16 @@ def _change(
         ack(text=_summary(incident, now, deps))
         return
     if subcommand == "set":
-        _set(ack, incident, args, user_id, now, client, deps)
+        _set(ack, incident, args, command, now, client, deps)
         return
     change = lifecycle.plan_change(subcommand, incident, args, now)
     if not change.columns:
         ack(text=change.message)  # nothing changed: only the person who asked hears it
         return
     with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            ack(text=REPLAYED)  # a captured request sent again: nothing changes
+            return
         deps.store.incidents.update(
             incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry,
             **change.columns,
@@ -130,19 +163,24 @@ def _set(
     ack: Ack,
     incident: Incident,
     args: str,
-    user_id: str,
+    command: dict[str, Any],
     now: datetime,
     client: WebClient,
     deps: Deps,
 ) -> None:
     """``/incident set``: a time typed without a zone is read in the caller's, asked of Slack
     only when the value needs it."""
+    user_id = command["user_id"]
     value = args.strip().partition(" ")[2]
     zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
     name, value = lifecycle.parse_field(args, now=now, tz=zone)
-    deps.store.incidents.set_field(
-        incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
-    )
+    with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            ack(text=REPLAYED)
+            return
+        deps.store.incidents.set_field(
+            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+        )
     shown = ""
     if name == "started":  # the echo: UTC and the author's own clock, so a misread shows
         tz_name = deps.users.get(client, user_id, before_ack=True).tz

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import migrations
 from bot.store.captures import Captures
+from bot.store.commands import Commands
 from bot.store.connection import Connections, from_db_time, to_db_time
 from bot.store.events import Events
 from bot.store.incidents import Incidents
@@ -27,8 +28,9 @@ from bot.store.users import CachedUser, Users
 
 __all__ = ["CachedUser", "Store", "from_db_time", "to_db_time"]
 
-# Tables whose changes are not a command's effect: a cache and event bookkeeping.
-NOT_EFFECTS = frozenset({"slack_users", "processed_events"})
+# Tables whose changes are not a command's effect: a cache, event bookkeeping and the jobs
+# that carry out what a change promised (their progress is not a change of its own).
+NOT_EFFECTS = frozenset({"slack_users", "processed_events", "jobs"})
 
 
 class Store:
@@ -45,6 +47,7 @@ class Store:
         self.nudges = Nudges(self.connections)
         self.users = Users(self.connections)
         self.jobs = JobRows(self.connections)
+        self.commands = Commands(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

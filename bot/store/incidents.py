@@ -27,6 +27,7 @@ class Incidents(Repository):
         channel_id: str | None = None,
         channel_name: str | None = None,
         request_key: str | None = None,
+        is_private: bool = False,
     ) -> tuple[Incident, bool]:
         """Insert an incident with the next free ID; (incident, False) if ``request_key`` exists."""
         base = incident_id_base(started_at)
@@ -56,7 +57,8 @@ class Incidents(Repository):
                 "request_key": request_key,
                 "created_at": to_db_time(started_at),
             }
-            db["incidents"].insert(row)
+            db["incidents"].insert({**row, **({"is_private": 1} if is_private else {})})
+            row["is_private"] = int(is_private)
             # The declaration, as it was: who declared it and the severity at that moment.
             # Later changes to the commander or the severity add entries, never rewrite this.
             timeline.insert_entry(

@@ -64,7 +64,7 @@ def find_own_channel(client: WebClient, incident: Incident) -> tuple[str, str] |
     cursor = None
     while True:
         page = client.conversations_list(
-            types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+            types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
         for channel in page.get("channels") or []:
             if channel.get("name") in names and channel.get("creator") == me:

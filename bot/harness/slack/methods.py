@@ -8,6 +8,8 @@ person would see. :data:`METHODS` maps method names to them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -110,6 +112,7 @@ class WebApi(Workspace):
         cid = str(params.get("channel") or "")
         if cid not in self.channels:
             raise ApiError("channel_not_found")
+        self._visible(cid)
         view = self._channel_view(cid)
         if truthy(params.get("include_num_members", False)):
             view["num_members"] = len(self.members[cid])
@@ -140,13 +143,30 @@ class WebApi(Workspace):
         return {"channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def _m_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Pages of ``limit`` (default 100, under 1000) member IDs; ``next_cursor`` is empty
+        on the last page."""
         cid = str(params.get("channel") or "")
         if cid not in self.channels:
             raise ApiError("channel_not_found")
-        return {
-            "members": sorted(self.members[cid]),
-            "response_metadata": {"next_cursor": ""},
-        }
+        self._visible(cid)
+        if self.channels[cid].get("is_im"):
+            raise ApiError("method_not_supported_for_channel_type")
+        try:
+            limit = int(params.get("limit") or 100)
+        except ValueError:
+            raise ApiError("invalid_limit") from None
+        if not 0 < limit < 1000:
+            raise ApiError("invalid_limit")
+        cursor = str(params.get("cursor") or "")
+        try:
+            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
+        except (ValueError, binascii.Error):
+            raise ApiError("invalid_cursor") from None
+        members = sorted(self.members[cid])
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     @staticmethod
     def _check_content(params: dict[str, Any]) -> str:

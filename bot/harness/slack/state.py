@@ -275,16 +275,22 @@ class Workspace:
             raise ApiError("channel_not_found")
         channel = str(value)
         if channel in self.channels:
-            return channel
+            return self._visible(channel)
         name = channel.removeprefix("#")
         for cid, ch in self.channels.items():
             if ch["name"] == name:
-                return cid
+                return self._visible(cid)
         if channel.startswith("#") or self.strict:
             raise ApiError("channel_not_found")
         return self.add_channel(
             f"channel-{channel.lower()}", bot_is_member=bot_joins, channel_id=channel
         )
+
+    def _visible(self, cid: str) -> str:
+        """A private channel the bot is not in does not exist, as far as Slack tells it."""
+        if self.channels[cid].get("is_private") and BOT_USER_ID not in self.members.get(cid, set()):
+            raise ApiError("channel_not_found")
+        return cid
 
     def _require_member(self, cid: str) -> None:
         if cid in self.channels and BOT_USER_ID not in self.members.get(cid, set()):

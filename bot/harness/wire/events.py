@@ -292,7 +292,7 @@ def _reaction_event(
         "type": "message",
         "channel": channel_id,
         "ts": message_ts,
-        "channel_type": "channel",
+        "channel_type": channel_type(channel_id),
     }
     event["event_ts"] = event_ts or _now_ts()
     return event
@@ -322,6 +322,12 @@ def reaction_added(
 def reaction_removed(channel_id: str, **fields: Any) -> dict[str, Any]:
     """A ``reaction_removed`` event, the same shape (and arguments) as :func:`reaction_added`."""
     return {**reaction_added(channel_id, **fields), "type": "reaction_removed"}
+
+
+def channel_type(channel_id: str) -> str:
+    """The ``channel_type`` a message event carries: ``group`` for a private channel (``G…``,
+    delivered through ``message.groups``), ``im`` for a DM, else ``channel``."""
+    return {"G": "group", "D": "im"}.get(channel_id[:1], "channel")
 
 
 def message_changed(
@@ -354,7 +360,7 @@ def message_changed(
         "hidden": True,
         "ts": ets,
         "event_ts": ets,
-        "channel_type": "channel",
+        "channel_type": channel_type(channel_id),
     }
 
 
@@ -373,7 +379,7 @@ def message_deleted(
         "deleted_ts": previous["ts"],
         "event_ts": ets,
         "ts": ets,
-        "channel_type": "channel",
+        "channel_type": channel_type(channel_id),
     }
 
 
@@ -406,7 +412,7 @@ def tombstoned(channel_id: str, *, previous: dict[str, Any]) -> dict[str, Any]:
         "hidden": True,
         "ts": ets,
         "event_ts": ets,
-        "channel_type": "channel",
+        "channel_type": channel_type(channel_id),
     }
 
 
@@ -416,5 +422,5 @@ def channel_message(channel_id: str, message: dict[str, Any]) -> dict[str, Any]:
         **message,
         "channel": channel_id,
         "event_ts": message["ts"],
-        "channel_type": "channel",
+        "channel_type": channel_type(channel_id),
     }
