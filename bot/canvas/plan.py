@@ -32,6 +32,7 @@ class Target:
     level: int
     text: str
     occurrence: int
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,16 @@ class Plan:
 
 
 def target_of(section: Section, canvas: list[Section]) -> Target:
-    """How to find ``section`` with ``canvases.sections.lookup`` in ``canvas``."""
+    """How to find ``section`` with ``canvases.sections.lookup`` in ``canvas``: a lookup
+    by its level and text answers ``count`` ids, and it is the ``occurrence``-th."""
     text = section.plain_title
-    occurrence = 0
-    for other in canvas:
-        if other.key == section.key:
-            break
-        if other.level == section.level and text.casefold() in other.plain_title.casefold():
-            occurrence += 1
-    return Target(key=section.key, level=section.level, text=text, occurrence=occurrence)
+    matches = [
+        other.key
+        for other in canvas
+        if other.level == section.level and text.casefold() in other.plain_title.casefold()
+    ]
+    return Target(key=section.key, level=section.level, text=text,
+                  occurrence=matches.index(section.key), count=len(matches))  # fmt: skip
 
 
 def untouched(key: str, current: Section, written: Mapping[str, list[str]]) -> bool:
