@@ -246,6 +246,40 @@ def m0006_jobs(db: Database) -> None:
     db.execute("CREATE INDEX jobs_due ON jobs (state, run_after)")
 
 
+@migrations(name="0010_canvas")
+def m0010_canvas(db: Database) -> None:
+    # The incident's channel canvas, and per section what the bot last wrote there (issue 12).
+    db.execute(
+        """
+        CREATE TABLE canvases (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+            channel_id TEXT NOT NULL,
+            canvas_id TEXT,
+            created_at TEXT NOT NULL,
+            refreshed_at TEXT,
+            requested_by TEXT,
+            fingerprint TEXT,
+            final_done INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT,
+            lease_token TEXT,
+            leased_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE canvas_sections (
+            incident_id TEXT NOT NULL REFERENCES canvases (incident_id),
+            key TEXT NOT NULL,
+            written TEXT,
+            pending TEXT,
+            written_at TEXT,
+            PRIMARY KEY (incident_id, key)
+        )
+        """
+    )
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -29,6 +29,15 @@ def test_no_change_no_refresh():
                            now=NOW)  # fmt: skip
 
 
+def test_a_queued_refresh_is_not_queued_again_until_it_is_overdue():
+    queued = AutoState(NOW - timedelta(minutes=3), OLD, False, queued_at=NOW - timedelta(minutes=2))
+    assert not refresh_due(queued, resolved=False, draft_fingerprint=NEW, now=NOW)
+    late = AutoState(NOW - timedelta(minutes=30), OLD, False, queued_at=NOW - timedelta(minutes=20))
+    assert refresh_due(late, resolved=False, draft_fingerprint=NEW, now=NOW)
+    done = AutoState(NOW - timedelta(minutes=1), OLD, False, queued_at=NOW - timedelta(minutes=2))
+    assert refresh_due(done, resolved=False, draft_fingerprint=NEW, now=NOW)
+
+
 def test_resolved_refreshes_once_more_then_stops():
     assert refresh_due(state(timedelta(minutes=5)), resolved=True, draft_fingerprint=NEW, now=NOW)
     assert not refresh_due(

@@ -431,7 +431,7 @@ def test_no_token_or_secret_reaches_the_log_at_debug(bot: Bot) -> None:
         action_item(bot, "<@U_BOB|bob> due 2026-01-05 fix retries verify: alert in staging"),
         wire.slash_command("/incident", "set impact checkouts failed", channel_id=channel),
         wire.slash_command("/incident", "resolve rolled back", channel_id=channel),
-        wire.slash_command("/postmortem", "draft", channel_id=channel),
+        wire.slash_command("/postmortem", "file", channel_id=channel),
     ]
     uploads = len(bot.fake.calls_to("files.completeUploadExternal"))
     for body in scenario:

@@ -100,6 +100,8 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "im:history",  # conversations.history: was a nudge sent before a crash?
         "reactions:read",  # reaction_added / reaction_removed: the 📌 capture
         "channels:history",  # message.channels (edits, deletions); reading a 📌'd message
+        "canvases:write",  # conversations.canvases.create, canvases.create, canvases.edit
+        "canvases:read",  # canvases.getContent, canvases.sections.lookup
     }
 
 

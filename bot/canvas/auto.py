@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 MIN_INTERVAL = timedelta(minutes=1)
+# A queued refresh that has not finished by then (Slack down for long) may be queued again.
+QUEUE_PATIENCE = timedelta(minutes=10)
 
 
 def fingerprint(draft: str) -> str:
@@ -25,16 +27,27 @@ class AutoState:
     refreshed_at: datetime | None
     fingerprint: str | None
     final_done: bool
+    queued_at: datetime | None = None
 
 
 def refresh_due(state: AutoState, *, resolved: bool, draft_fingerprint: str, now: datetime) -> bool:
-    """Whether to refresh now: the draft changed, a minute has passed since the last one,
-    and the incident is open or resolved without its last refresh yet."""
-    if resolved and state.final_done:
+    """Whether to queue a refresh now: the draft changed, a minute has passed since the last
+    one, none is queued already, and the incident is open or resolved without its last
+    refresh yet."""
+    if state.final_done or not can_check(state, now=now):
         return False
-    if draft_fingerprint == state.fingerprint:
+    return draft_fingerprint != state.fingerprint
+
+
+def can_check(state: AutoState, *, now: datetime) -> bool:
+    """Whether the draft is worth rendering to compare: a minute since the last refresh, and
+    no refresh queued since then that is still within its patience."""
+    if state.refreshed_at is not None and now - state.refreshed_at < MIN_INTERVAL:
         return False
-    return state.refreshed_at is None or now - state.refreshed_at >= MIN_INTERVAL
+    waiting = state.queued_at is not None and (
+        state.refreshed_at is None or state.queued_at > state.refreshed_at
+    )
+    return not (waiting and state.queued_at is not None and now - state.queued_at < QUEUE_PATIENCE)
 
 
 def minute_key(incident_id: str, now: datetime) -> str:

@@ -36,7 +36,6 @@ UNAVAILABLE = frozenset(
         "canvas_creation_failed",
         "channel_canvas_creation_failed",
         "canvas_tab_creation_failed",
-        "channel_canvas_already_exists",  # someone else's canvas the bot could not find
     }
 )
 GONE = frozenset({"canvas_not_found", "canvas_deleted"})
@@ -48,6 +47,10 @@ class CanvasUnavailable(Exception):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+class CanvasGone(Exception):
+    """The canvas was deleted in Slack, and this refresh may not make a new one."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,11 @@ def publish(
     channel_id: str,
     draft: str,
     now: datetime,
+    recreate: bool = True,
 ) -> Outcome:
     """Bring the channel's canvas up to ``draft`` (the file's Markdown). Raises
-    ``CanvasUnavailable`` when canvases cannot be used, so the caller uploads the file."""
+    ``CanvasUnavailable`` when canvases cannot be used, so the caller uploads the file, and
+    ``CanvasGone`` when the canvas was deleted and ``recreate`` is off."""
     markdown = to_canvas(draft)
     rendered = split_sections(markdown)
     row = records.get(incident_id=incident_id)
@@ -83,6 +88,8 @@ def publish(
     try:
         content = client.canvases_getContent(canvas_id=row.canvas_id, content_type="markdown")
     except SlackApiError as exc:
+        if _error(exc) in GONE and not recreate:
+            raise CanvasGone(row.canvas_id) from exc
         if _error(exc) in GONE:
             log.info("The canvas %s of %s is gone; making a new one", row.canvas_id, incident_id)
             outcome = _create(client, records, incident_id, channel_id, markdown, rendered, now)
@@ -105,35 +112,29 @@ def _create(
 ) -> Outcome:
     records.begin(incident_id=incident_id, channel_id=channel_id, now=now,
                   sections={s.key: s.text for s in rendered})  # fmt: skip
+    document = {"type": "markdown", "markdown": markdown}
     try:
-        answer = client.conversations_canvases_create(
-            channel_id=channel_id, document_content={"type": "markdown", "markdown": markdown}
-        )
+        try:
+            answer = client.conversations_canvases_create(
+                channel_id=channel_id, document_content=document
+            )
+        except SlackApiError as exc:
+            if _error(exc) != "channel_canvas_already_exists":
+                raise
+            # The channel has a canvas of its own (a person's): the post-mortem goes in a
+            # canvas of its own, in a tab of the channel, rather than into theirs.
+            answer = client.canvases_create(
+                title=f"Post-mortem {incident_id}", channel_id=channel_id,
+                document_content=document,
+            )  # fmt: skip
     except SlackApiError as exc:
-        error = _error(exc)
-        if error == "channel_canvas_already_exists":
-            found = _channel_canvas(client, channel_id)
-            if found is not None:  # made by the bot before a crash, or by a person
-                records.created(incident_id=incident_id, canvas_id=found, now=now, adopt=True)
-                content = client.canvases_getContent(canvas_id=found, content_type="markdown")
-                return _refresh(client, records, found, incident_id, str(content["content"]),
-                                rendered, now)  # fmt: skip
-        if error in UNAVAILABLE:
-            raise CanvasUnavailable(error) from exc
+        if _error(exc) in UNAVAILABLE:
+            records.forget(incident_id=incident_id)
+            raise CanvasUnavailable(_error(exc)) from exc
         raise
     canvas_id = str(answer["canvas_id"])
     records.created(incident_id=incident_id, canvas_id=canvas_id, now=now)
     return Outcome(canvas_id=canvas_id, created=True, written=[s.key for s in rendered])
-
-
-def _channel_canvas(client: WebClient, channel_id: str) -> str | None:
-    """The channel canvas's id, which ``conversations.info`` shows under properties."""
-    try:
-        channel = client.conversations_info(channel=channel_id)["channel"]
-    except SlackApiError:
-        return None
-    canvas = (channel.get("properties") or {}).get("canvas") or {}
-    return canvas.get("file_id")
 
 
 def _refresh(
@@ -192,4 +193,5 @@ def kept_line(kept: Kept, limit: int = 280) -> str:
     )
 
 
-__all__ = ["UNAVAILABLE", "CanvasUnavailable", "Edit", "Outcome", "kept_line", "publish"]
+__all__ = ["UNAVAILABLE", "CanvasGone", "CanvasUnavailable", "Edit", "Outcome", "kept_line",
+           "publish"]  # fmt: skip

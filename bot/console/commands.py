@@ -20,6 +20,8 @@ Type what you would type in Slack, or a shell command:
   /action add [@owner] [horizon] [due DATE] <text>   /action list   /incident help
   <text>              say something in the current channel (@name and #channel work)
   :pin <text>         post a message as the current user and pin it
+  :edit <section> = <text>   edit a section of the channel's canvas as a person would
+                      (+= <line> adds a line, -= <words> deletes lines; :edit lists them)
   :as <name> [TZ]     act as someone else (alice, bob, carol, or a new name in UTC or TZ)
   :channel <name>     go to a channel (created if it does not exist)
   :click <N>          click button [N] of a message

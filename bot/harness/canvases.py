@@ -18,7 +18,7 @@ Two switches make it behave like the real thing where that matters to the bot:
 ``person_edit`` and ``person_delete`` change a section as someone typing in Slack would;
 ``before_edit`` runs just before each ``canvases.edit`` applies, so a test can have a person
 type while a refresh is under way. ``on_change`` is called with every canvas that changed
-(the shell writes it to ``./drafts/``).
+(the shell writes it to ``./drafts/``), what changed, and whether a person changed it.
 """
 
 from __future__ import annotations
@@ -92,15 +92,17 @@ def _json(value: Any) -> Any:
 class Canvases:
     """The workspace's canvases. Thread-safe: the stand-in serves requests on threads."""
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        # The stand-in passes its own lock: one lock, so a person's edit from a test thread
+        # and a request's never take two locks in opposite orders.
+        self._lock = lock or threading.RLock()
         self._ids = itertools.count(1)
         self.by_id: dict[str, Canvas] = {}
         self.by_channel: dict[str, str] = {}
         self.reserialise = False
         self.unavailable: str | None = None
         self.before_edit: Callable[[Canvas, dict[str, Any]], None] | None = None
-        self.on_change: Callable[[Canvas], None] | None = None
+        self.on_change: Callable[[Canvas, str, bool], None] | None = None
 
     # --- what a test or the shell does --------------------------------------------------
 
@@ -125,13 +127,14 @@ class Canvases:
             if not _HEADING.match(text.split("\n", 1)[0]):
                 text = chunk.text.split("\n", 1)[0] + "\n\n" + text.strip("\n")
             chunk.text = text.strip("\n")
-            self._changed(canvas)
+            self._changed(canvas, f"{chunk.heading} edited", by_person=True)
 
     def person_delete(self, canvas_id: str, heading: str) -> None:
         with self._lock:
             canvas = self._canvas(canvas_id)
-            canvas.chunks.remove(self._chunk_by_heading(canvas, heading))
-            self._changed(canvas)
+            chunk = self._chunk_by_heading(canvas, heading)
+            canvas.chunks.remove(chunk)
+            self._changed(canvas, f"{chunk.heading} deleted", by_person=True)
 
     def delete(self, canvas_id: str) -> None:
         """The canvas is deleted in Slack: every later call about it fails."""
@@ -214,8 +217,8 @@ class Canvases:
         with self._lock:
             if canvas.deleted:
                 raise CanvasError("canvas_not_found")
-            self._apply(canvas, operation, change)
-            self._changed(canvas)
+            what = self._apply(canvas, operation, change)
+            self._changed(canvas, what)
         return {"ok": True}
 
     # --- inside --------------------------------------------------------------------------
@@ -227,7 +230,7 @@ class Canvases:
                         channel_id=channel_id)  # fmt: skip
         canvas.chunks = self._chunks(markdown)
         self.by_id[canvas.id] = canvas
-        self._changed(canvas)
+        self._changed(canvas, "created")
         return canvas
 
     def _chunks(self, markdown: str) -> list[Chunk]:
@@ -236,11 +239,12 @@ class Canvases:
             for s in split_sections(markdown)
         ]
 
-    def _apply(self, canvas: Canvas, operation: str, change: dict[str, Any]) -> None:
+    def _apply(self, canvas: Canvas, operation: str, change: dict[str, Any]) -> str:
+        """Apply one change; say what it did (``"Timeline replaced"``)."""
         if operation == "rename":
             title = change.get("title_content") or {}
             canvas.title = str(_json(title).get("markdown", "")) if title else canvas.title
-            return
+            return "renamed"
         section_id = change.get("section_id")
         needs_section = operation in ("insert_after", "insert_before", "delete")
         if needs_section and not section_id:
@@ -251,12 +255,14 @@ class Canvases:
             if index is None:
                 raise CanvasError("canvas_editing_failed", detail="section not found")
         if operation == "delete":
-            del canvas.chunks[index]
-            return
+            gone = canvas.chunks.pop(index)
+            return f"{gone.heading or 'a section'} deleted"
         content = change.get("document_content")
         if not content:
             raise CanvasError("invalid_arguments")
         new = self._chunks(_markdown_of(_json(content)))
+        named = ", ".join(c.heading for c in new if c.heading) or "text"
+        what = f"{named} {'replaced' if operation == 'replace' else 'added'}"
         if operation == "replace" and index is None:
             canvas.chunks = new
         elif operation == "replace":
@@ -271,6 +277,7 @@ class Canvases:
             canvas.chunks[index:index] = new
         else:
             canvas.chunks[index + 1 : index + 1] = new
+        return what
 
     def _canvas(self, canvas_id: str) -> Canvas:
         canvas = self.by_id.get(canvas_id)
@@ -285,9 +292,19 @@ class Canvases:
                 return chunk
         raise KeyError(f"no section {heading!r} in {canvas.id}")
 
-    def _changed(self, canvas: Canvas) -> None:
+    def _changed(self, canvas: Canvas, what: str, *, by_person: bool = False) -> None:
         if self.on_change is not None:
-            self.on_change(canvas)
+            self.on_change(canvas, what, by_person)
+
+
+METHODS: dict[str, Callable[[Canvases, dict[str, Any]], dict[str, Any]]] = {
+    "conversations.canvases.create": Canvases.conversations_canvases_create,
+    "canvases.create": Canvases.canvases_create,
+    "canvases.delete": Canvases.canvases_delete,
+    "canvases.getContent": Canvases.canvases_get_content,
+    "canvases.sections.lookup": Canvases.canvases_sections_lookup,
+    "canvases.edit": Canvases.canvases_edit,
+}
 
 
 def _contains(haystack: str, needle: str) -> bool:

@@ -1,4 +1,5 @@
-"""`/postmortem draft`: render everything known so far and upload it to the channel."""
+"""`/postmortem draft` writes the channel's canvas (``bot.canvas``); `/postmortem file`
+uploads everything known so far as a Markdown file."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import blocks, postmortem, slackio
+from bot.canvas import service as canvas
 from bot.deps import Deps
 from bot.domain import Incident
+from bot.jobs import promise, run_promised
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
@@ -26,7 +29,7 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
     if subcommand == "help":
         ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
         return
-    if subcommand not in ("draft", "status"):
+    if subcommand not in ("draft", "file", "status"):
         usage = POSTMORTEM_USAGE
         ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
         return
@@ -43,6 +46,10 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
             items=deps.store.items.for_incident(incident_id=incident.id),
         )
         ack(text=blocks.draft_checklist(incident, draft.sections))
+        return
+    if subcommand == "draft":
+        promise(context, canvas.queue_draft(deps, command, incident))
+        ack(text=f"📝 Drafting the post-mortem of {incident.id} in this channel's canvas…")
         return
     context["draft_incident"] = incident
     ack(text=f"📝 Drafting the post-mortem of {incident.id}; it will appear here in a moment.")
@@ -80,4 +87,4 @@ def upload_draft(
 
 
 def register(app: App) -> None:
-    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft])
+    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft, run_promised])
