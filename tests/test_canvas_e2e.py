@@ -70,7 +70,7 @@ def test_draft_edits_then_refresh_keeps_people_s_words_and_adds_the_new_rows(
     assert create.params["document_content"]["type"] == "markdown"
     assert not fake.calls_to("files.completeUploadExternal")  # the canvas, not the file
     [posted] = [m for m in fake.messages_in(channel) if "canvas" in m.get("text", "")]
-    assert f"/docs/T" in posted["text"] and canvas_id in posted["text"]
+    assert "/docs/T" in posted["text"] and canvas_id in posted["text"]
     template_headings = headings(first)
     assert "What Went Well" in template_headings and len(template_headings) > 30
     assert "checkout 5xx above 2%" in first
@@ -86,7 +86,8 @@ def test_draft_edits_then_refresh_keeps_people_s_words_and_adds_the_new_rows(
     clock.advance(minutes=5)
     timeline(slack, channel, "14:33 hypothesis payments pool exhausted")
     timeline(slack, channel, "14:36 mitigated rolled back to v41")
-    slack.command("/action", "add <@U_BOB|bob> due 2026-12-04 alert on pool saturation", channel_id=channel)
+    item = "add <@U_BOB|bob> due 2026-12-04 alert on pool saturation"
+    slack.command("/action", item, channel_id=channel)
     edits_before = len(fake.calls_to("canvases.edit"))
     draft(slack, channel)
 
