@@ -52,6 +52,14 @@ def ephemerals(fake: SlackStandIn, user: str) -> list[str]:
     ]
 
 
+def drafted(slack: SlackDriver) -> tuple[str, str]:
+    """An incident whose canvas was drafted: (channel, canvas id)."""
+    channel = slack.start_incident()
+    draft(slack, channel)
+    canvas_id, _ = canvas_of(slack.fake, channel)
+    return channel, canvas_id
+
+
 def timeline(slack: SlackDriver, channel: str, text: str) -> None:
     assert slack.command("/timeline", text, channel_id=channel).status == 200
 
@@ -154,9 +162,7 @@ def test_a_refresh_racing_a_person_editing_another_section_loses_neither(
     slack: SlackDriver, clock: FakeClock
 ) -> None:
     fake = slack.fake
-    channel = slack.start_incident()
-    draft(slack, channel)
-    canvas_id, _ = canvas_of(fake, channel)
+    channel, canvas_id = drafted(slack)
     typed = "### Technical Lessons\n\n- **Monitoring**: alert on pool saturation, not on 5xx"
     once = threading.Event()
 
@@ -187,9 +193,7 @@ def test_a_canvas_deleted_in_slack_is_made_again_and_the_channel_is_told(
     slack: SlackDriver,
 ) -> None:
     fake = slack.fake
-    channel = slack.start_incident()
-    draft(slack, channel)
-    old, _ = canvas_of(fake, channel)
+    channel, old = drafted(slack)
     fake.canvases.delete(old)
     draft(slack, channel)
     new, markdown = canvas_of(fake, channel)
@@ -236,11 +240,8 @@ def test_postmortem_file_uploads_the_markdown_as_before(slack: SlackDriver) -> N
 def test_the_canvas_refreshes_by_itself_once_a_minute_and_once_after_resolving(
     slack: SlackDriver, clock: FakeClock, deps: Any
 ) -> None:
-    fake = slack.fake
-    client = slack.app.client
-    channel = slack.start_incident()
-    draft(slack, channel)
-    canvas_id, _ = canvas_of(fake, channel)
+    fake, client = slack.fake, slack.app.client
+    channel, canvas_id = drafted(slack)
     assert service.scan(deps, client) == []  # nothing changed
 
     timeline(slack, channel, "14:33 hypothesis payments pool exhausted")
@@ -264,11 +265,8 @@ def test_the_canvas_refreshes_by_itself_once_a_minute_and_once_after_resolving(
 def test_an_auto_refresh_slack_refused_runs_again_from_its_job_row(
     slack: SlackDriver, clock: FakeClock, deps: Any
 ) -> None:
-    fake = slack.fake
-    client = slack.app.client
-    channel = slack.start_incident()
-    draft(slack, channel)
-    canvas_id, _ = canvas_of(fake, channel)
+    fake, client = slack.fake, slack.app.client
+    channel, canvas_id = drafted(slack)
     clock.advance(seconds=61)
     timeline(slack, channel, "14:33 hypothesis payments pool exhausted")
     fake.fail("canvases.getContent", status=503, times=10)
@@ -309,9 +307,8 @@ def test_normalised_read_back_of_a_whole_refreshed_canvas_matches_what_was_writt
     slack: SlackDriver,
 ) -> None:
     fake = slack.fake
-    channel = slack.start_incident()
-    draft(slack, channel)
-    canvas_id, markdown = canvas_of(fake, channel)
+    _, canvas_id = drafted(slack)
+    markdown = fake.canvases.markdown(canvas_id)
     fake.canvases.reserialise = True
     content = fake.canvases.canvases_get_content({"canvas_id": canvas_id})["content"]
     assert content != markdown and normalise(content) == normalise(markdown)
