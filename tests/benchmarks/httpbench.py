@@ -272,7 +272,7 @@ def _measure(bench: Bench, sizes: Sizes, figures: HttpFigures, progress: Progres
         began = time.monotonic()
         status, _ = bot.post(wire.slash_command("/postmortem", "file", channel_id=pins_channel))
         if status != 200:
-            figures.problems.append(f"/postmortem draft answered {status}")
+            figures.problems.append(f"/postmortem file answered {status}")
             break
         bench.fake.wait_for("files.completeUploadExternal", count=n + 1, timeout=120)
         figures.draft_s.append(time.monotonic() - began)
