@@ -312,3 +312,35 @@ def test_normalised_read_back_of_a_whole_refreshed_canvas_matches_what_was_writt
     fake.canvases.reserialise = True
     content = fake.canvases.canvases_get_content({"canvas_id": canvas_id})["content"]
     assert content != markdown and normalise(content) == normalise(markdown)
+
+
+def test_a_refresh_cut_short_after_an_edit_never_takes_its_own_words_for_a_person_s(
+    slack: SlackDriver, clock: FakeClock, deps: Any, monkeypatch: Any
+) -> None:
+    fake = slack.fake
+    channel, canvas_id = drafted(slack)
+    clock.advance(minutes=2)
+    timeline(slack, channel, "14:33 hypothesis payments pool exhausted")
+    real = type(slack.store.canvases).wrote
+
+    def crash(self: Any, **kwargs: Any) -> None:
+        raise OSError("the process died between Slack's answer and the record")
+
+    monkeypatch.setattr(type(slack.store.canvases), "wrote", crash)
+    slack.command("/postmortem", "draft", channel_id=channel)
+    wait_until(lambda: "payments pool" in fake.canvases.markdown(canvas_id))  # Slack has it
+    [_, job] = slack.store.jobs.with_kind(kind=service.DRAFT)
+    wait_until(lambda: slack.store.jobs.state(job_id=job["id"])["attempts"] == 1)
+    wait_until(lambda: slack.store.jobs.state(job_id=job["id"])["state"] == "pending")
+    monkeypatch.setattr(type(slack.store.canvases), "wrote", real)  # "restarted"
+    clock.advance(minutes=1)
+    deps.jobs.sweep(deps=deps, client=slack.app.client)  # the job runs again, to the end
+    assert slack.store.jobs.state(job_id=job["id"])["state"] == "done"
+    assert not [t for t in ephemerals(fake, "U_ALICE") if "was edited" in t]
+
+    clock.advance(minutes=2)
+    timeline(slack, channel, "14:40 finding pool max lowered to 5 in v42")
+    draft(slack, channel, user="U_BOB")
+    investigation = fake.canvases.section_text(canvas_id, "Investigation and Escalation")
+    assert "pool max lowered to 5" in investigation  # still the bot's section: refreshed
+    assert not [t for t in ephemerals(fake, "U_BOB") if "was edited" in t]
