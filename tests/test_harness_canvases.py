@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.harness import SlackStandIn
 from bot.harness.canvases import CanvasError, Canvases
 
 DOC = (
@@ -105,3 +108,42 @@ def test_h4_is_refused_like_slack_refuses_bad_content():
             {"channel_id": "C1", "document_content": {"type": "markdown", "markdown": "#### x"}}
         )
     assert exc.value.error == "canvas_creation_failed"
+
+
+def test_over_http_with_slack_sdk_as_the_bot_calls_them() -> None:
+    with SlackStandIn(strict=True) as fake:
+        channel = fake.add_channel("incident-1")
+        client = WebClient(token="xoxb-test", base_url=fake.base_url)
+        document = {"type": "markdown", "markdown": DOC}
+        canvas_id = client.conversations_canvases_create(
+            channel_id=channel, document_content=document
+        )["canvas_id"]
+        with pytest.raises(SlackApiError) as exc:
+            client.conversations_canvases_create(channel_id="C_NOPE", document_content=document)
+        assert exc.value.response["error"] == "channel_not_found"
+        assert (
+            client.conversations_info(channel=channel)["channel"]["properties"]["canvas"]["file_id"]
+            == canvas_id
+        )
+        [call] = fake.calls_to("conversations.canvases.create")[:1]
+        assert call.params["document_content"] == document  # JSON body, decoded
+        found = client.canvases_sections_lookup(
+            canvas_id=canvas_id, criteria={"section_types": ["h3"], "contains_text": "Detail"}
+        )["sections"]
+        assert len(found) == 1
+        assert fake.calls_to("canvases.sections.lookup")[0].params["criteria"] == {
+            "section_types": ["h3"], "contains_text": "Detail",
+        }  # fmt: skip
+        client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[{"operation": "delete", "section_id": found[0]["id"]}],
+        )
+        content = client.canvases_getContent(canvas_id=canvas_id)["content"]
+        assert "Detail" not in content and "## Other" in content
+        fake.canvases.reserialise = True
+        assert "* a" in client.canvases_getContent(canvas_id=canvas_id)["content"]
+        client.canvases_delete(canvas_id=canvas_id)
+        with pytest.raises(SlackApiError) as exc:
+            client.canvases_getContent(canvas_id=canvas_id)
+        assert exc.value.response["error"] == "canvas_not_found"
+        assert fake.errors == []
