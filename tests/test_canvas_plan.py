@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.canvas.markdown import join_sections, split_sections, to_canvas
-from bot.canvas.plan import plan_refresh
+from bot.canvas.plan import Written, plan_refresh
 from bot.harness.canvases import reserialised
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "draft.md"
@@ -24,8 +24,8 @@ def rendered(extra_row: str | None = None) -> list:
     return split_sections(to_canvas(draft))
 
 
-def written_for(sections) -> dict[str, list[str]]:
-    return {s.key: [s.text] for s in sections}
+def written_for(sections) -> dict[str, Written]:
+    return {s.key: Written(s.text) for s in sections}
 
 
 def test_nothing_changed_nothing_is_written_even_when_slack_reserialised():
@@ -97,7 +97,7 @@ def test_new_template_sections_go_in_template_order_after_their_predecessor():
     sections = rendered()
     keys = [s.key for s in sections]
     gone = {"what went well", "what could be improved", "relevant links"}
-    written = {s.key: [s.text] for s in sections if s.key not in gone}
+    written = {s.key: Written(s.text) for s in sections if s.key not in gone}
     canvas = join_sections([s for s in sections if s.key not in gone])
     plan = plan_refresh(written=written, canvas_markdown=canvas, rendered=sections)
     assert [(e.operation, e.key, e.target.key) for e in plan.edits] == [
@@ -113,10 +113,9 @@ def test_a_section_the_bot_was_writing_when_it_stopped_counts_as_the_bot_s():
     newer = rendered(NEW_ROW)
     new_text = {s.key: s.text for s in newer}["investigation and escalation"]
     written = written_for(first)
-    written["investigation and escalation"] = [
-        written["investigation and escalation"][0],
-        new_text,
-    ]
+    written["investigation and escalation"] = Written(
+        written["investigation and escalation"].text, new_text
+    )
     canvas = join_sections(newer)  # the edit landed, the record of it did not
     plan = plan_refresh(written=written, canvas_markdown=canvas, rendered=newer)
     assert plan.edits == [] and plan.kept == []
@@ -124,7 +123,7 @@ def test_a_section_the_bot_was_writing_when_it_stopped_counts_as_the_bot_s():
 
 def test_a_heading_a_person_typed_before_the_bot_wrote_it_is_theirs():
     sections = rendered()
-    written = {s.key: [s.text] for s in sections if s.key != "what went well"}
+    written = {s.key: Written(s.text) for s in sections if s.key != "what went well"}
     canvas = join_sections(sections).replace(
         "[How quickly we detected the issue]", "in two minutes"
     )
@@ -139,8 +138,19 @@ def test_a_repeated_heading_is_found_by_its_occurrence():
     assert bot.key == "notes#2"
     newer = [*sections[:3], bot.__class__(bot.key, bot.level, bot.title, "## Notes\n\nbot 2")]
     plan = plan_refresh(
-        written={s.key: [s.text] for s in sections}, canvas_markdown=canvas, rendered=newer
+        written={s.key: Written(s.text) for s in sections}, canvas_markdown=canvas, rendered=newer
     )
     assert [(e.key, e.target.text, e.target.occurrence) for e in plan.edits] == [
         ("notes#2", "Notes", 2)
     ]
+
+
+def test_a_section_the_bot_only_meant_to_write_is_inserted_not_taken_for_deleted():
+    sections = rendered()
+    gone = "what went well"
+    written = {s.key: Written(s.text) for s in sections if s.key != gone}
+    written[gone] = Written(None, {s.key: s.text for s in sections}[gone])  # the insert failed
+    canvas = join_sections([s for s in sections if s.key != gone])
+    plan = plan_refresh(written=written, canvas_markdown=canvas, rendered=sections)
+    assert [(e.operation, e.key) for e in plan.edits] == [("insert_after", gone)]
+    assert plan.deleted == []

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import postmortem
+from bot.canvas.plan import Written
 from bot.console.canvas import edited_section, parse_edit
 from bot.console.session import ShellClock, open_session
 from bot.deps import build_deps
@@ -74,13 +75,14 @@ def test_the_store_keeps_what_the_bot_wrote_and_one_refresh_at_a_time(store: Sto
     assert canvases.claim(incident_id=incident.id, channel_id="C1", token="c", now=later,
                           stale_before=later - timedelta(minutes=2))  # fmt: skip
     canvases.begin(incident_id=incident.id, channel_id="C1", now=NOW, sections={"a": "# A"})
-    assert canvases.sections(incident_id=incident.id) == {"a": ["# A"]}
+    assert canvases.sections(incident_id=incident.id) == {"a": Written(None, "# A")}
     assert canvases.get(incident_id=incident.id).canvas_id is None
     canvases.created(incident_id=incident.id, canvas_id="F1", now=NOW)
+    assert canvases.sections(incident_id=incident.id) == {"a": Written("# A")}
     canvases.pending(incident_id=incident.id, key="a", text="# A\n\n2")
-    assert canvases.sections(incident_id=incident.id) == {"a": ["# A", "# A\n\n2"]}
+    assert canvases.sections(incident_id=incident.id) == {"a": Written("# A", "# A\n\n2")}
     canvases.wrote(incident_id=incident.id, key="a", text="# A\n\n2", now=NOW)
-    assert canvases.sections(incident_id=incident.id) == {"a": ["# A\n\n2"]}
+    assert canvases.sections(incident_id=incident.id) == {"a": Written("# A\n\n2")}
     canvases.refreshed(incident_id=incident.id, now=later, fingerprint="f", requested_by="U2")
     row = canvases.get(incident_id=incident.id)
     assert (row.canvas_id, row.refreshed_at, row.fingerprint, row.requested_by) == (

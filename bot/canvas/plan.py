@@ -24,6 +24,19 @@ from bot.canvas.markdown import Section, edited, new_lines, split_sections
 
 
 @dataclass(frozen=True)
+class Written:
+    """What the bot wrote in a section (``text``, once Slack took it) and what it was about
+    to write when it last stopped (``pending``). Either in the canvas counts as the bot's."""
+
+    text: str | None
+    pending: str | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [t for t in (self.text, self.pending) if t is not None]
+
+
+@dataclass(frozen=True)
 class Target:
     """Where an edit lands: the section found by heading level and text; ``occurrence``
     counts, in canvas order, the headings of that level whose plain text contains it."""
@@ -74,19 +87,20 @@ def target_of(section: Section, canvas: list[Section]) -> Target:
                   occurrence=matches.index(section.key), count=len(matches))  # fmt: skip
 
 
-def untouched(key: str, current: Section, written: Mapping[str, list[str]]) -> bool:
+def untouched(current: Section, written: Written) -> bool:
     """Whether the canvas still shows one of the texts the bot wrote (or was writing when it
     last stopped) in this section."""
-    return any(not edited(text, current.text) for text in written.get(key, []))
+    return any(not edited(text, current.text) for text in written.texts)
 
 
 def plan_refresh(
-    *, written: Mapping[str, list[str]], canvas_markdown: str, rendered: list[Section]
+    *, written: Mapping[str, Written], canvas_markdown: str, rendered: list[Section]
 ) -> Plan:
     """The edits that bring the canvas up to ``rendered`` without touching people's words.
 
-    ``written`` maps a section key to the texts the bot last wrote there: the one it wrote,
-    and one it was writing when a refresh stopped half-way (either counts as the bot's).
+    ``written`` maps a section key to what the bot wrote there. A section the bot only meant
+    to write (pending, never confirmed) and that is not in the canvas was never written: it
+    is inserted, not taken for deleted.
     """
     canvas = split_sections(canvas_markdown)
     order = list(canvas)  # the canvas as it will be after each planned insert
@@ -97,18 +111,19 @@ def plan_refresh(
     for index, section in enumerate(rendered):
         current = by_key.get(section.key)
         if current is not None:
-            if section.key not in written:
+            mine = written.get(section.key)
+            if mine is None or not mine.texts:
                 continue  # a person wrote this heading before the bot ever did
-            if untouched(section.key, current, written):
+            if untouched(current, mine):
                 if edited(current.text, section.text):
                     target = target_of(current, order)
                     edits.append(Edit("replace", section.key, section.text, target))
             else:
-                missing = new_lines(written[section.key][0], section.text)
+                missing = new_lines(mine.texts[0], section.text)
                 if missing:
                     kept.append(Kept(section.key, current.title, missing))
             continue
-        if section.key in written:
+        if section.key in written and written[section.key].text is not None:
             deleted.append(section.key)
             continue
         edit, position = _insert(section, rendered[:index], order)

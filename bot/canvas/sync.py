@@ -152,11 +152,11 @@ def _refresh(
     )  # fmt: skip
     written, skipped = [], []
     for edit in plan.edits:
-        records.pending(incident_id=incident_id, key=edit.key, text=edit.markdown)
         section_id = _section_id(client, canvas_id, edit.target) if edit.target else None
         if edit.target is not None and section_id is None:
             skipped.append(edit.key)  # the canvas changed under us: the next refresh will see
             continue
+        records.pending(incident_id=incident_id, key=edit.key, text=edit.markdown)
         change: dict[str, object] = {
             "operation": edit.operation,
             "document_content": {"type": "markdown", "markdown": edit.markdown},

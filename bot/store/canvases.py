@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.canvas.plan import Written
 from bot.store.connection import Repository, record, to_db_time
 
 
@@ -83,17 +84,13 @@ class CanvasRepository(Repository):
             db.execute("DELETE FROM canvas_sections WHERE incident_id = ?", [incident_id])
             db.execute("DELETE FROM canvases WHERE incident_id = ?", [incident_id])
 
-    def sections(self, *, incident_id: str) -> dict[str, list[str]]:
-        """Each section's texts that are the bot's: the written one first, then a pending."""
+    def sections(self, *, incident_id: str) -> dict[str, Written]:
+        """What the bot wrote (and was about to write) in each section."""
         rows = self.db.rows(
             "SELECT key, written, pending FROM canvas_sections WHERE incident_id = ?",
             [incident_id],
         )
-        return {
-            row["key"]: [t for t in (row["written"], row["pending"]) if t is not None]
-            for row in rows
-            if row["written"] is not None or row["pending"] is not None
-        }
+        return {row["key"]: Written(row["written"], row["pending"]) for row in rows}
 
     def pending(self, *, incident_id: str, key: str, text: str) -> None:
         """The bot is about to write ``text`` in a section."""
