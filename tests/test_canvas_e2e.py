@@ -344,3 +344,15 @@ def test_a_refresh_cut_short_after_an_edit_never_takes_its_own_words_for_a_perso
     investigation = fake.canvases.section_text(canvas_id, "Investigation and Escalation")
     assert "pool max lowered to 5" in investigation  # still the bot's section: refreshed
     assert not [t for t in ephemerals(fake, "U_BOB") if "was edited" in t]
+
+
+def test_the_canvas_holds_no_live_html_and_no_bidi_overrides(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    timeline(slack, channel, "note saw &lt;img src=x onerror=alert(1)&gt; \u202eexe.txt")
+    draft(slack, channel)
+    _, markdown = canvas_of(slack.fake, channel)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "<img" not in markdown
+    assert not any(
+        ch in markdown for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )

@@ -610,7 +610,7 @@ def test_the_markdown_draft_holds_no_live_html_and_no_bidi_overrides(bot: Bot) -
             assert_harmless(bot, lambda body=body: send(bot.events_url, body, signed(body)))[0]
             == 200
         )
-    body = wire.slash_command("/postmortem", "draft", channel_id=bot.channel)
+    body = wire.slash_command("/postmortem", "file", channel_id=bot.channel)
     assert assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))[0] == 200
     bot.settle()
     assert len(bot.fake.uploads) > uploads
