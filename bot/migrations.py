@@ -260,6 +260,7 @@ def m0010_canvas(db: Database) -> None:
             requested_by TEXT,
             fingerprint TEXT,
             final_done INTEGER NOT NULL DEFAULT 0,
+            auto_off INTEGER NOT NULL DEFAULT 0,
             queued_at TEXT,
             lease_token TEXT,
             leased_at TEXT

@@ -45,6 +45,11 @@ def test_resolved_refreshes_once_more_then_stops():
     )
 
 
+def test_a_reopened_incident_refreshes_again():
+    reopened = state(timedelta(minutes=5), final=True)
+    assert refresh_due(reopened, resolved=False, draft_fingerprint=NEW, now=NOW)
+
+
 def test_one_job_key_per_incident_and_minute():
     assert minute_key("INC-1", NOW) == minute_key("INC-1", NOW + timedelta(seconds=29))
     assert minute_key("INC-1", NOW) != minute_key("INC-1", NOW + timedelta(seconds=30))

@@ -261,6 +261,31 @@ def test_the_canvas_refreshes_by_itself_once_a_minute_and_once_after_resolving(
     clock.advance(minutes=2)
     assert service.scan(deps, client) == []  # resolved: the last refresh is done
 
+    slack.command("/incident", "status investigating", channel_id=channel)  # reopened
+    clock.advance(minutes=2)
+    assert len(service.scan(deps, client)) == 1
+    assert "customers told" in fake.canvases.markdown(canvas_id)
+
+
+def test_after_the_canvas_is_deleted_only_the_next_draft_makes_a_new_one(
+    slack: SlackDriver, clock: FakeClock, deps: Any
+) -> None:
+    fake, client = slack.fake, slack.app.client
+    channel, canvas_id = drafted(slack)
+    fake.canvases.delete(canvas_id)
+    clock.advance(minutes=2)
+    timeline(slack, channel, "14:40 note still here")
+    assert len(service.scan(deps, client)) == 1  # it finds the canvas gone, and stops
+    assert fake.canvases.for_channel(channel) is None
+    clock.advance(minutes=2)
+    timeline(slack, channel, "14:45 note and again")
+    assert service.scan(deps, client) == []
+    draft(slack, channel)
+    assert fake.canvases.for_channel(channel) is not None
+    clock.advance(minutes=2)
+    timeline(slack, channel, "14:50 note back")
+    assert len(service.scan(deps, client)) == 1  # refreshing again
+
 
 def test_an_auto_refresh_slack_refused_runs_again_from_its_job_row(
     slack: SlackDriver, clock: FakeClock, deps: Any

@@ -32,9 +32,9 @@ class AutoState:
 
 def refresh_due(state: AutoState, *, resolved: bool, draft_fingerprint: str, now: datetime) -> bool:
     """Whether to queue a refresh now: the draft changed, a minute has passed since the last
-    one, none is queued already, and the incident is open or resolved without its last
-    refresh yet."""
-    if state.final_done or not can_check(state, now=now):
+    one, none is queued already, and the incident is open (or reopened), or resolved without
+    its last refresh yet."""
+    if (resolved and state.final_done) or not can_check(state, now=now):
         return False
     return draft_fingerprint != state.fingerprint
 

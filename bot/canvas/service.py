@@ -66,13 +66,13 @@ def scan(deps: Deps, client: WebClient) -> list[int]:
     queued = []
     for row in deps.store.canvases.all():
         state = auto.AutoState(row.refreshed_at, row.fingerprint, row.final_done, row.queued_at)
-        if row.final_done or not auto.can_check(state, now=now):
+        if row.auto_off or not auto.can_check(state, now=now):
             continue  # cheap checks first: rendering the draft is the costly part
         incident = deps.store.incidents.get(incident_id=row.incident_id)
-        if incident is None:
+        resolved = incident is not None and incident.status == "resolved"
+        if incident is None or (resolved and row.final_done):
             continue
         fingerprint = draft_fingerprint(deps, incident, now)
-        resolved = incident.status == "resolved"
         if fingerprint is None or not auto.refresh_due(
             state, resolved=resolved, draft_fingerprint=fingerprint, now=now
         ):
@@ -163,7 +163,7 @@ def run_refresh(job: Job, deps: Deps, client: WebClient) -> None:
     ``/postmortem draft``."""
     incident = _incident(deps, job)
     row = deps.store.canvases.get(incident_id=incident.id)
-    if row is None or row.canvas_id is None or row.final_done:
+    if row is None or row.canvas_id is None or row.auto_off:
         return
     with _held(deps, incident.id, row.channel_id):
         now = deps.clock()
@@ -180,7 +180,7 @@ def run_refresh(job: Job, deps: Deps, client: WebClient) -> None:
             )  # fmt: skip
         except (sync.CanvasGone, sync.CanvasUnavailable) as exc:
             log.info("Auto refresh of %s stops: %s", incident.id, exc)
-            deps.store.canvases.refreshed(incident_id=incident.id, now=now, final=True)
+            deps.store.canvases.refreshed(incident_id=incident.id, now=now, auto_off=True)
             return
         deps.store.canvases.refreshed(incident_id=incident.id, now=now, fingerprint=fingerprint,
                                       final=incident.status == "resolved")  # fmt: skip

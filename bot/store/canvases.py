@@ -25,6 +25,7 @@ class CanvasRow:
     fingerprint: str | None
     final_done: bool
     queued_at: datetime | None
+    auto_off: bool
 
 
 class CanvasRepository(Repository):
@@ -54,7 +55,7 @@ class CanvasRepository(Repository):
                 VALUES (?, ?, NULL, ?)
                 ON CONFLICT (incident_id) DO UPDATE SET channel_id = excluded.channel_id,
                     canvas_id = NULL, created_at = excluded.created_at, refreshed_at = NULL,
-                    fingerprint = NULL, final_done = 0, queued_at = NULL
+                    fingerprint = NULL, final_done = 0, queued_at = NULL, auto_off = 0
                 """,
                 [incident_id, channel_id, to_db_time(now)],
             )
@@ -122,16 +123,26 @@ class CanvasRepository(Repository):
         fingerprint: str | None = None,
         requested_by: str | None = None,
         final: bool = False,
+        auto_off: bool = False,
     ) -> None:
-        """A refresh finished: when, of which draft, for whom, and whether it was the last."""
+        """A refresh finished: when, of which draft, for whom, whether it was the last one of
+        a resolved incident (``final``; a reopened incident's next refresh clears it), and
+        whether refreshes stop until the next draft (``auto_off``: the canvas is gone)."""
         with self.db.write() as db:
             db.execute(
                 """
                 UPDATE canvases SET refreshed_at = ?, fingerprint = COALESCE(?, fingerprint),
-                    requested_by = COALESCE(?, requested_by), final_done = final_done OR ?
+                    requested_by = COALESCE(?, requested_by), final_done = ?, auto_off = ?
                 WHERE incident_id = ?
                 """,
-                [to_db_time(now), fingerprint, requested_by, int(final), incident_id],
+                [
+                    to_db_time(now),
+                    fingerprint,
+                    requested_by,
+                    int(final),
+                    int(auto_off),
+                    incident_id,
+                ],
             )
 
     def queued(self, *, incident_id: str, now: datetime) -> None:
