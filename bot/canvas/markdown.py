@@ -19,14 +19,19 @@ What Slack documents (read 2026-12-01):
   dividers, standard and custom emoji, hard line breaks, headings h1–h3, inline links and
   link references, markdown tables, quote blocks, paragraphs, @ mentions of users and
   channels, and canvas, file, message, profile and website unfurls. Nothing else: no h4–h6,
-  no HTML (so no ``<br/>``), no images other than unfurls, no diagram languages.
+  no HTML (so no ``<br/>``), no images other than unfurls, no diagram languages. (The page
+  points to the "Canvas surface documentation" for details; that page was not in the stored
+  copies this was checked against, so this list is the reference.)
   https://docs.slack.dev/reference/methods/canvases.create
 - ``canvases.edit(canvas_id, changes=[{operation, section_id?, document_content?}])``:
   ``insert_after``/``insert_before`` need a ``section_id`` and content;
   ``insert_at_start``/``insert_at_end`` need content; ``replace`` needs content and takes a
   ``section_id`` (without one it replaces the whole canvas); ``delete`` needs a
   ``section_id``; ``rename`` takes ``title_content`` instead. "Only one operation per API
-  call is currently supported." Scope ``canvases:write``; tier 3.
+  call is currently supported." Scope ``canvases:write``; tier 3. Its error table was not in
+  the stored copy; the stand-in answers ``canvas_not_found`` for a missing canvas and
+  ``canvas_editing_failed`` for an unknown section id, and the bot retries either rather
+  than falling back to the file.
   https://docs.slack.dev/reference/methods/canvases.edit
 - ``canvases.sections.lookup(canvas_id, criteria={"section_types": ["h1"|"h2"|"h3"|
   "any_header", …], "contains_text": "…"})`` answers ``{"ok": true, "sections": [{"id":
