@@ -381,3 +381,20 @@ def test_the_canvas_holds_no_live_html_and_no_bidi_overrides(slack: SlackDriver)
     assert not any(
         ch in markdown for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     )
+
+
+def test_a_channel_with_a_canvas_of_its_own_gets_the_post_mortem_in_another_tab(
+    slack: SlackDriver,
+) -> None:
+    fake = slack.fake
+    channel = slack.start_incident()
+    theirs = fake.canvases.conversations_canvases_create(
+        {"channel_id": channel, "document_content": {"type": "markdown", "markdown": "# Ours"}}
+    )["canvas_id"]
+    draft(slack, channel)
+    [made] = fake.calls_to("canvases.create")
+    assert made.params["channel_id"] == channel
+    row = slack.store.canvases.get(incident_id=_incident(slack, channel))
+    assert row.canvas_id not in (None, theirs)
+    assert fake.canvases.markdown(theirs) == "# Ours\n"  # untouched
+    assert "### What Went Well" in fake.canvases.markdown(row.canvas_id)
