@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.canvas.markdown import (
@@ -16,6 +18,7 @@ from bot.canvas.markdown import (
     to_canvas,
 )
 from bot.harness.canvases import reserialised
+from bot.postmortem import inline, table_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "draft.md"
@@ -167,3 +170,32 @@ def test_new_lines_name_the_data_that_was_not_written():
     assert new_lines(before, after) == ["| 14:25 | Detection |"]
     assert new_lines(before, before) == []
     assert re.fullmatch(r"\s*", "".join(new_lines(after, before)))
+
+
+TEXT = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 .,:;!?'\"()[]{}*_-+#@&<>/\\|~`📌é")),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(TEXT, min_size=1, max_size=4), item=TEXT)
+def test_any_text_the_bot_writes_survives_re_serialising_and_a_changed_word_shows(
+    cells: list[str], item: str
+) -> None:
+    row = "| " + " | ".join(table_cell(c) for c in cells) + " |"
+    section = "\n".join(
+        [
+            "### Notes",
+            "",
+            "| " + " | ".join("h" for _ in cells) + " |",
+            "|" + "|".join("---" for _ in cells) + "|",
+            row,
+            "",
+            f"- **Item**: {inline(item)}",
+        ]
+    )
+    assert not edited(section, reserialised(section))
+    assert edited(section, section.replace("**Item**", "**Thing**"))
+    assert edited(section, section + "\n- added by a person")
