@@ -15,6 +15,7 @@ from bot.canvas.markdown import (
     new_lines,
     normalise,
     split_sections,
+    table_cells,
     to_canvas,
 )
 from bot.harness.canvases import reserialised
@@ -199,3 +200,9 @@ def test_any_text_the_bot_writes_survives_re_serialising_and_a_changed_word_show
     assert not edited(section, reserialised(section))
     assert edited(section, section.replace("**Item**", "**Thing**"))
     assert edited(section, section + "\n- added by a person")
+
+
+def test_table_cells_split_on_unescaped_pipes_only():
+    assert table_cells("| a \\| b | c \\\\ |") == [" a \\| b ", " c \\\\ "]
+    assert table_cells("|a|  |") == ["a", "  "]
+    assert not edited("| \\\\ |", "|\\\\|")

@@ -235,17 +235,40 @@ def _normal_line(line: str) -> str:
     return (indent + _inline(line)).rstrip()
 
 
+def table_cells(line: str) -> list[str]:
+    """A table row's cells as written (escapes kept), split on the pipes that are not
+    escaped: ``| a \\| b | c \\\\ |`` has two cells, ``a \\| b`` and ``c \\\\``."""
+    body = line.strip()
+    cells, cell, i = [], "", 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            cell += body[i : i + 2]
+            i += 2
+            continue
+        if ch == "|":
+            cells.append(cell)
+            cell = ""
+        else:
+            cell += ch
+        i += 1
+    cells.append(cell)
+    if body.startswith("|"):
+        cells = cells[1:]
+    if body.endswith("|") and cells and cells[-1] == "":
+        cells = cells[:-1]
+    return cells
+
+
 def _table_row(line: str) -> str:
     stripped = line.strip()
     if _TABLE_RULE.match(stripped):
-        cells = [c for c in re.split(r"(?<!\\)\|", stripped.strip("|"))]
-        return "|" + "|".join("-" for _ in cells) + "|"
-    body = stripped[1:] if stripped.startswith("|") else stripped
-    if body.endswith("|") and not body.endswith("\\|"):
-        body = body[:-1]
+        return "|" + "|".join("-" for _ in table_cells(stripped)) + "|"
     cells = [
-        _inline(c.replace("\\|", "\x00")).replace("\x00", "\\|")
-        for c in re.split(r"(?<!\\)\|", body)
+        _inline(c.replace("\\\\", "\x01").replace("\\|", "\x00"))
+        .replace("\x00", "\\|")
+        .replace("\x01", "\\\\")
+        for c in table_cells(stripped)
     ]
     return "| " + " | ".join(cells) + " |"
 

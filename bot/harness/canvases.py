@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.canvas.markdown import plain, split_sections
+from bot.canvas.markdown import plain, split_sections, table_cells
 
 SECTION_TYPES = frozenset({"h1", "h2", "h3", "any_header"})
 OPERATIONS = frozenset(
@@ -346,10 +346,9 @@ def reserialised(markdown: str) -> str:
         line = re.sub(r"^(\s*)- ", r"\1* ", line)
         line = re.sub(r"!\[\]\(([@#][A-Z0-9]+)\)", r"<\1>", line)
         line = re.sub(r"(?<!!)\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", line)
-        line = re.sub(r"(?<![\\<|!])\[([^\]]{2,})\](?!\()", r"\\[\1\\]", line)
+        line = re.sub(r"(?<![\\<|!])\[([^\]]+[^\]\\])\](?!\()", r"\\[\1\\]", line)
         if line.startswith("|"):
-            cells = re.split(r"(?<!\\)\|", line.strip()[1:-1])
-            line = "|" + "|".join(c.strip() for c in cells) + "|"
+            line = "|" + "|".join(c.strip() for c in table_cells(line)) + "|"
         out.append(line)
         if _HEADING.match(line):
             out.append("")
