@@ -19,7 +19,7 @@ from bot.domain import (
     status_label,
 )
 from bot.limits import bounded, clip
-from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE, echo_time
+from bot.parsing import START_USAGE, TIMELINE_USAGE, echo_time
 
 TOPIC_LIMIT = 250
 
@@ -61,7 +61,7 @@ def intro_blocks(incident: Incident) -> list[dict[str, Any]]:
                     "• `/timeline [time] [kind] what happened`, e.g. "
                     "`/timeline 14:05 detected alert fired`\n"
                     "• Pin any message in this channel to add it to the timeline\n"
-                    "• `/postmortem draft` posts the post-mortem filled in so far"
+                    "• `/postmortem draft` writes the post-mortem so far in this channel's canvas"
                 ),
             },
         },
@@ -136,7 +136,8 @@ def help_text() -> str:
             "• Pin a message in an incident channel, react to it with :pushpin:, or use the "
             "message shortcut *Add to timeline*: it joins the timeline once, however captured; "
             "unpin or remove the 📌 to take it out. Edits and deletions follow the message.",
-            f"• {POSTMORTEM_USAGE}: post the post-mortem filled in with everything known so far.",
+            "• `/postmortem draft`: the post-mortem so far, in this channel's canvas (kept up to "
+            "date; what people write there stays) · `/postmortem file`: the same as a file.",
             f"• {ADD_USAGE}: add a corrective action (DATE: {DATE_FORMS}); "
             "`/action` alone opens a form.",
             "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "

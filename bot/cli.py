@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 
 from bot import health, jobs, logs, nudges, offline, postmortem
 from bot.app import create_app, make_client
+from bot.canvas import service as canvas
 from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident, incident_span
 from bot.nudges import NudgePolicy
@@ -139,7 +140,10 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
     nudges.start_scheduler(
         scan_now,
         interval_seconds=settings.nudge_interval_seconds,
-        also={"job-sweep": (sweep_jobs, jobs.SWEEP_SECONDS)},
+        also={
+            "job-sweep": (sweep_jobs, jobs.SWEEP_SECONDS),
+            "canvas-scan": (canvas.scheduled_scan(deps, client), canvas.SCAN_SECONDS),
+        },
     )
 
 

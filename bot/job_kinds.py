@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import work
+from bot.canvas import service as canvas
 from bot.jobs import Jobs
 
 
@@ -19,4 +20,5 @@ def all_kinds() -> Jobs:
 # Each feature module's ``register_jobs``, one line each.
 REGISTRATIONS: list[Callable[[Jobs], None]] = [
     work.register_jobs,
+    canvas.register_jobs,
 ]

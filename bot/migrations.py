@@ -289,13 +289,6 @@ def m0008_private_incidents(db: Database) -> None:
     )
 
 
-def apply(db: Database) -> list[str]:
-    """Apply pending migrations; return the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
-    return pending
-
-
 @migrations(name="0009_durability")
 def m0009_durability(db: Database) -> None:
     # The outbox is retired into jobs (bot/work/replies.py): a reply still waiting is a
@@ -309,3 +302,45 @@ def m0009_durability(db: Database) -> None:
         """
     )
     db.execute("DROP TABLE outbox")
+
+
+@migrations(name="0010_canvas")
+def m0010_canvas(db: Database) -> None:
+    # The incident's channel canvas, and per section what the bot last wrote there (issue 12).
+    db.execute(
+        """
+        CREATE TABLE canvases (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+            channel_id TEXT NOT NULL,
+            canvas_id TEXT,
+            created_at TEXT NOT NULL,
+            refreshed_at TEXT,
+            requested_by TEXT,
+            fingerprint TEXT,
+            final_done INTEGER NOT NULL DEFAULT 0,
+            auto_off INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT,
+            lease_token TEXT,
+            leased_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE canvas_sections (
+            incident_id TEXT NOT NULL REFERENCES canvases (incident_id),
+            key TEXT NOT NULL,
+            written TEXT,
+            pending TEXT,
+            written_at TEXT,
+            PRIMARY KEY (incident_id, key)
+        )
+        """
+    )
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

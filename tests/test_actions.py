@@ -214,7 +214,7 @@ def test_the_draft_shows_the_three_action_tables(slack: SlackDriver, clock: Fake
     slack.command("/action", "add long-term due 2026-11-26 old thing", channel_id=channel)
     done, _, _ = items(slack, channel)
     slack.command("/action", f"done {done.short_id}", channel_id=channel)
-    slack.command("/postmortem", "draft", channel_id=channel)
+    slack.command("/postmortem", "file", channel_id=channel)
     slack.fake.wait_for("files.completeUploadExternal")
     draft = slack.fake.uploads[-1].content
     assert "| fix \\| pipes | @alice | 2026-12-04 | ✅ Done | alert fires |" in draft

@@ -289,7 +289,7 @@ def test_pin_pushpin_and_shortcut_make_one_entry_and_one_draft_row(slack: SlackD
     [entry] = live(slack)
     assert entry.source == "pin" and entry.permalink == permalink(channel_id, TS)
 
-    slack.command("/postmortem", "draft", channel_id=channel_id)
+    slack.command("/postmortem", "file", channel_id=channel_id)
     slack.fake.wait_for("files.completeUploadExternal")
     draft = slack.fake.uploads[-1].content
     assert draft.count("root cause: expired TLS cert") == 1

@@ -223,7 +223,7 @@ def test_render_is_the_draft_that_postmortem_draft_uploads(
         response = slack.command("/timeline", text, channel_id=channel)
         assert response.status == 200, reply_text(response)
     slack.command("/action", "add <@U_BOB|bob> due friday add a canary stage", channel_id=channel)
-    response = slack.command("/postmortem", "draft", channel_id=channel)
+    response = slack.command("/postmortem", "file", channel_id=channel)
     assert response.status == 200, reply_text(response)
     wait_until(lambda: bool(slack.fake.uploads))
     uploaded = slack.fake.uploads[-1]

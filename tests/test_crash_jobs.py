@@ -90,7 +90,7 @@ CASES = [
     Case(
         "draft upload",
         "files.getUploadURLExternal",
-        lambda fake, channel: wire.slash_command("/postmortem", "draft", channel_id=channel),
+        lambda fake, channel: wire.slash_command("/postmortem", "file", channel_id=channel),
         uploads,
     ),
     Case("📌 message fetch", "conversations.history", pushpin, entries_with_text),

@@ -129,7 +129,7 @@ def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, SlackStandIn]) 
     status, _, _ = wire.post(bot.url + "/slack/events", forged, "wrong-secret")
     assert status == 401
 
-    status, body = bot.post(wire.slash_command("/postmortem", "draft", channel_id=channel))
+    status, body = bot.post(wire.slash_command("/postmortem", "file", channel_id=channel))
     assert status == 200
     fake.wait_for("files.completeUploadExternal", timeout=10)
     upload = fake.uploads[-1]
@@ -313,7 +313,7 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
                              if str(c.params["channel"]).startswith("D")])  # fmt: skip
             assert dms_after == dms_before == 1
 
-            bot.post(wire.slash_command("/postmortem", "draft", channel_id=channel))
+            bot.post(wire.slash_command("/postmortem", "file", channel_id=channel))
             fake.wait_for("files.completeUploadExternal", timeout=10)
             assert "| fix retries | @bob | 2026-01-05 | ✅ Done |" in fake.uploads[-1].content
         finally:

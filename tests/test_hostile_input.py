@@ -2,7 +2,7 @@
 
 Every text that `/incident start`, `/timeline`, `/action add` and `/incident set` receive gets a
 2xx and a clear answer: a sentence, never a stack trace, an exception's name or the catch-all
-"failed on my side". The draft that `/postmortem draft` then uploads keeps the template's shape
+"failed on my side". The draft that `/postmortem file` then uploads keeps the template's shape
 (the same headings, every table row with its header's column count) and carries the user's text
 as data: `{{ 7*7 }}` stays literal.
 
@@ -222,9 +222,9 @@ class Hostile:
         return [c for c in calls if c.params.get("channel") == channel]
 
     def draft(self, channel: str) -> str:
-        """What `/postmortem draft` uploads to the channel."""
+        """What `/postmortem file` uploads to the channel."""
         uploads = len(self.slack.fake.calls_to("files.completeUploadExternal"))
-        response = self.slack.command("/postmortem", "draft", channel_id=channel)
+        response = self.slack.command("/postmortem", "file", channel_id=channel)
         assert response.status == 200, response.body
         wait_until(
             lambda: (

@@ -206,7 +206,7 @@ def test_roles_fields_and_the_draft(slack: SlackDriver) -> None:
     assert (incident.scribe_id, incident.comms_id) == ("U_BOB", "U_BOB")
     assert incident.fields["started"] == "2026-11-27T14:05:00+00:00"
 
-    slack.command("/postmortem", "draft", channel_id=channel)
+    slack.command("/postmortem", "file", channel_id=channel)
     slack.fake.wait_for("files.completeUploadExternal")
     draft = slack.fake.uploads[-1].content
     assert "- Impact: 31% of checkouts | failing" in draft

@@ -432,7 +432,7 @@ def test_no_token_or_secret_reaches_the_log_at_debug(bot: Bot) -> None:
         action_item(bot, "<@U_BOB|bob> due 2026-01-05 fix retries verify: alert in staging"),
         wire.slash_command("/incident", "set impact checkouts failed", channel_id=channel),
         wire.slash_command("/incident", "resolve rolled back", channel_id=channel),
-        wire.slash_command("/postmortem", "draft", channel_id=channel),
+        wire.slash_command("/postmortem", "file", channel_id=channel),
     ]
     uploads = len(bot.fake.calls_to("files.completeUploadExternal"))
     for body in scenario:
@@ -610,7 +610,7 @@ def test_the_markdown_draft_holds_no_live_html_and_no_bidi_overrides(bot: Bot) -
             assert_harmless(bot, lambda body=body: send(bot.events_url, body, signed(body)))[0]
             == 200
         )
-    body = wire.slash_command("/postmortem", "draft", channel_id=bot.channel)
+    body = wire.slash_command("/postmortem", "file", channel_id=bot.channel)
     assert assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))[0] == 200
     bot.settle()
     assert len(bot.fake.uploads) > uploads

@@ -104,6 +104,8 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "groups:read",  # conversations.info / .members of private incident channels
         "groups:write",  # conversations.create is_private=true, invites and topics there
         "groups:history",  # message.groups; reading a 📌'd message in a private channel
+        "canvases:write",  # conversations.canvases.create, canvases.create, canvases.edit
+        "canvases:read",  # canvases.getContent, canvases.sections.lookup
     }
     assert "message.groups" in manifest["settings"]["event_subscriptions"]["bot_events"]
 

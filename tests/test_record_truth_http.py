@@ -245,7 +245,7 @@ def test_mark_done_from_a_nudge_dm_says_so_in_the_incident_channel(
 
 
 def draft_text(http_slack: HttpSlack, channel: str) -> str:
-    http_slack.command("/postmortem", "draft", channel_id=channel)
+    http_slack.command("/postmortem", "file", channel_id=channel)
     return http_slack.fake.uploads[-1].content
 
 

@@ -257,13 +257,13 @@ def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> No
     assert entry.permalink == "https://example.slack.com/files/U_ALICE/F0DASH/error-rate.png"
 
 
-def test_postmortem_draft_uploads_the_filled_template(slack: SlackDriver, store: Store) -> None:
+def test_postmortem_file_uploads_the_filled_template(slack: SlackDriver, store: Store) -> None:
     channel_id = slack.start_incident()
     slack.command("/timeline", "14:05 UTC trigger error rate alert", channel_id=channel_id)
     slack.command("/timeline", "14:10 UTC detected pager went off", channel_id=channel_id)
     slack.event(_pin(channel_id, "1795789560.000100", "root cause: bad <config|cfg> deploy"))
 
-    response = slack.command("/postmortem", "draft", channel_id=channel_id)
+    response = slack.command("/postmortem", "file", channel_id=channel_id)
 
     assert "Drafting the post-mortem" in reply_text(response)
     slack.fake.wait_for("files.completeUploadExternal")

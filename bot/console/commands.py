@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
-# Lines that only ask: (command, first word of its text). They change nothing by design.
+# Lines that only ask: (command, first word of its text). They change nothing by design, or
+# (a canvas refresh that finds nothing new) may rightly change nothing.
 QUERIES = {
     "/incident": ("", "help", "show", "list"),
     "/timeline": ("",),
-    "/postmortem": ("help", "status"),
+    "/postmortem": ("help", "status", "draft"),
     "/action": ("help", "list"),
 }
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -20,6 +21,8 @@ Type what you would type in Slack, or a shell command:
   /action add [@owner] [horizon] [due DATE] <text>   /action list   /incident help
   <text>              say something in the current channel (@name and #channel work)
   :pin <text>         post a message as the current user and pin it
+  :edit <section> = <text>   edit a section of the channel's canvas as a person would
+                      (+= <line> adds a line, -= <words> deletes lines; :edit lists them)
   :as <name> [TZ]     act as someone else (alice, bob, carol, or a new name in UTC or TZ)
   :channel <name>     go to a channel (created if it does not exist)
   :click <N>          click button [N] of a message

@@ -84,6 +84,10 @@ SCRIPT = """\
 # --------------------------------------------------------------------------------------
 :as alice
 /postmortem draft
+# --- The living document (issue 12): people write in the canvas, the bot keeps refreshing ---
+:edit What Went Well = - **Detection**: PagerDuty paged bob 3 minutes after the deploy
+:edit What Went Well += - **Response**: rolled back in 17 minutes, across three timezones
+/postmortem draft
 """
 
 

@@ -38,7 +38,7 @@ from slack_sdk import WebClient
 
 from bot import nudges
 from bot.app import LISTENER_THREADS, create_app, make_client
-from bot.console import render
+from bot.console import canvas, render
 from bot.console.clock import ShellClock, Ticker, TickHook, parse_time_jump
 from bot.console.commands import HELP, USER_NAME, is_query
 from bot.console.screen import Person, Room, Screen
@@ -91,6 +91,7 @@ class Session:
         # Strict: what the shell does not know, Slack would not know either.
         self.standin = SlackStandIn(strict=True, clock=clock, id_prefix=self.run_id)
         self.screen = Screen(self.standin, drafts_dir=drafts_dir)
+        self.canvas_files = canvas.CanvasFiles(self.screen, deps.store, drafts_dir)
         self._secret = secrets.token_hex(16)
         self._serial = itertools.count(1)
         self._ticker = Ticker(clock)
@@ -192,6 +193,8 @@ class Session:
             return self._measured(lambda: self._click(int(arg)), query=False)
         if word == ":time":
             return self._time(arg)
+        if word == ":edit":
+            return canvas.edit(self, arg)
         if word == ":tick":
             return self._measured(lambda: self._scheduled(self.tick), query=True)
         return self._fail(f"{word} isn't a shell command: type :help for the list.")
@@ -470,6 +473,7 @@ def open_session(
     on its tick."""
     with Session(deps, clock, drafts_dir=drafts_dir, out=out, run_id=run_id) as session:
         session.add_tick_hook(job_sweep_hook(session))
+        session.add_tick_hook(canvas.scan_hook(session))
         if nudge_policy is not None:
             session.add_tick_hook(nudge_scan_hook(session, nudge_policy))
         yield session

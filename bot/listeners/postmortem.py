@@ -1,4 +1,5 @@
-"""`/postmortem draft`: render everything known so far and upload it to the channel."""
+"""`/postmortem draft` writes the channel's canvas (``bot.canvas``); `/postmortem file`
+uploads everything known so far as a Markdown file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot import blocks, checklist, postmortem
+from bot.canvas import service as canvas
 from bot.deps import Deps
 from bot.jobs import promise, run_promised
 from bot.parsing import (
@@ -27,7 +29,7 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
     if subcommand == "help":
         ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
         return
-    if subcommand not in ("draft", "status"):
+    if subcommand not in ("draft", "file", "status"):
         usage = POSTMORTEM_USAGE
         ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
         return
@@ -48,6 +50,10 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
                 incident, draft.sections, postmortem.section_progress(draft)
             )
         )
+        return
+    if subcommand == "draft":
+        promise(context, canvas.queue_draft(deps, command, incident))
+        ack(text=f"📝 Drafting the post-mortem of {incident.id} in this channel's canvas…")
         return
     key = command.get("trigger_id") or uuid.uuid4().hex
     job_id = drafts.add_upload(

@@ -21,12 +21,12 @@ START_USAGE = (
     "`/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
     "e.g. `/incident start sev2 Checkout API returning 500s`"
 )
-POSTMORTEM_USAGE = "`/postmortem draft` or `/postmortem status`"
+POSTMORTEM_USAGE = "`/postmortem draft`, `/postmortem file` or `/postmortem status`"
 
 INCIDENT_SUBCOMMANDS = (
     "start", "sev", "status", "resolve", "role", "set", "show", "list", "help",
 )  # fmt: skip
-POSTMORTEM_SUBCOMMANDS = ("draft", "status", "help")
+POSTMORTEM_SUBCOMMANDS = ("draft", "file", "status", "help")
 
 # --- /timeline --------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
 ``store.items``, ``store.nudges``, ``store.users`` and ``store.jobs``.
+``store.items``, ``store.nudges``, ``store.outbox``, ``store.users``, ``store.jobs`` and
+``store.canvases``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
@@ -15,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from bot import migrations
+from bot.store.canvases import CanvasRepository
 from bot.store.captures import Captures
 from bot.store.commands import Commands
 from bot.store.connection import Connections, from_db_time, to_db_time
@@ -48,6 +51,7 @@ class Store:
         self.users = Users(self.connections)
         self.jobs = JobRows(self.connections)
         self.commands = Commands(self.connections)
+        self.canvases = CanvasRepository(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

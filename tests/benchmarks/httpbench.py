@@ -270,9 +270,9 @@ def _measure(bench: Bench, sizes: Sizes, figures: HttpFigures, progress: Progres
     progress(f"memory: {sizes.drafts} drafts of the {figures.draft_entries}-entry incident")
     for n in range(sizes.drafts):
         began = time.monotonic()
-        status, _ = bot.post(wire.slash_command("/postmortem", "draft", channel_id=pins_channel))
+        status, _ = bot.post(wire.slash_command("/postmortem", "file", channel_id=pins_channel))
         if status != 200:
-            figures.problems.append(f"/postmortem draft answered {status}")
+            figures.problems.append(f"/postmortem file answered {status}")
             break
         bench.fake.wait_for("files.completeUploadExternal", count=n + 1, timeout=120)
         figures.draft_s.append(time.monotonic() - began)

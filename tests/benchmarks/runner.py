@@ -284,7 +284,7 @@ def http_phase(report: Report, config: Config, workdir: Path, progress: httpbenc
         )
         report.add(section, "rss_drafts_mb", f"after {count} drafts", f.rss_drafts_mb[-1], "MB")
         report.add(
-            section, "draft_round_trip_s", "one /postmortem draft, command to upload (median)",
+            section, "draft_round_trip_s", "one /postmortem file, command to upload (median)",
             statistics.median(f.draft_s), "s",
         )  # fmt: skip
     report.add(section, "rss_bare_idle_mb", "bare Bolt app, idle", f.bare_rss_idle_mb, "MB")

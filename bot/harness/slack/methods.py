@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.harness.canvases import METHODS as CANVAS_METHODS
+from bot.harness.canvases import CanvasError
 from bot.harness.slack.objects import (
     CHANNEL_NAME_OK,
     TEAM_NAME,
@@ -116,6 +118,8 @@ class WebApi(Workspace):
         view = self._channel_view(cid)
         if truthy(params.get("include_num_members", False)):
             view["num_members"] = len(self.members[cid])
+        if (canvas := self.canvases.for_channel(cid)) is not None:
+            view["properties"] = {"canvas": {"file_id": canvas.id, "is_empty": False}}
         return {"channel": view}
 
     def _m_conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -446,3 +450,23 @@ METHODS: dict[str, Callable[[WebApi, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": WebApi._m_files_get_upload_url_external,
     "files.completeUploadExternal": WebApi._m_files_complete_upload_external,
 }
+
+
+def _canvas_method(
+    method: Callable[..., dict[str, Any]],
+) -> Callable[[WebApi, dict[str, Any]], dict[str, Any]]:
+    """A method of :class:`bot.harness.canvases.Canvases`, answering as the others do."""
+
+    def call(api: WebApi, params: dict[str, Any]) -> dict[str, Any]:
+        if "channel_id" in params and method is CANVAS_METHODS["conversations.canvases.create"]:
+            api._resolve_channel(params.get("channel_id"))  # strict: an unknown channel fails
+        try:
+            answer = method(api.canvases, params)
+        except CanvasError as exc:
+            raise ApiError(exc.error, **exc.extra) from exc
+        return {k: v for k, v in answer.items() if k != "ok"}
+
+    return call
+
+
+METHODS.update({name: _canvas_method(method) for name, method in CANVAS_METHODS.items()})

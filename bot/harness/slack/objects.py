@@ -19,7 +19,8 @@ TEAM_NAME = "Example Workspace"
 
 BOT_SCOPES = (
     "commands,chat:write,chat:write.public,channels:manage,channels:read,channels:join,"
-    "groups:write,pins:read,pins:write,users:read,files:write,files:read"
+    "groups:write,pins:read,pins:write,users:read,files:write,files:read,canvases:read,"
+    "canvases:write"
 )
 
 # Fields that clients send as JSON strings inside form bodies; decoded when recording.
@@ -27,6 +28,9 @@ JSON_FIELDS = frozenset(
     {
         "attachments",
         "blocks",
+        "changes",
+        "criteria",
+        "document_content",
         "files",
         "metadata",
         "outputs",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.harness.canvases import Canvas, Canvases
 from bot.harness.slack.objects import channel_object, user_object
 from bot.harness.wire import BOT_NAME, BOT_USER_ID, TEAM_ID
 
@@ -57,8 +58,10 @@ class Seen:
 
     ``kind`` is one of ``channel_created``, ``joined``, ``invited`` (``users``), ``topic``,
     ``message``, ``ephemeral`` (to ``user``), ``updated``, ``pinned`` (by the bot),
-    ``upload`` (``upload``), ``modal``, ``response`` (a ``response_url`` post for ``user``)
-    and ``unknown_method`` (``method``). ``params`` are the call's parameters.
+    ``upload`` (``upload``), ``modal``, ``response`` (a ``response_url`` post for ``user``),
+    ``canvas`` and ``canvas_person`` (a canvas the bot or a person changed: ``params`` hold
+    ``canvas_id``, ``markdown`` and ``what``) and ``unknown_method`` (``method``). ``params``
+    are the call's parameters.
     """
 
     kind: str
@@ -73,7 +76,7 @@ class Seen:
 
 Observer = Callable[[Seen], None]
 # What a person sees but that changes nothing in Slack.
-NOT_WRITES = frozenset({"ephemeral", "response", "unknown_method"})
+NOT_WRITES = frozenset({"ephemeral", "response", "unknown_method", "canvas_person"})
 
 
 class ApiError(Exception):
@@ -124,6 +127,8 @@ class Workspace:
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.canvases = Canvases(self._lock)  # bot/harness/canvases.py; people edit it too
+        self.canvases.on_change = self._canvas_changed
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True, real_name="Incident Bot")
 
     # ------------------------------------------------------------------ observers
@@ -139,6 +144,12 @@ class Workspace:
             self.bot_writes += 1
         for observer in self._observers:
             observer(seen)
+
+    def _canvas_changed(self, canvas: Canvas, what: str, by_person: bool) -> None:
+        with self._lock:
+            params = {"canvas_id": canvas.id, "markdown": canvas.markdown, "what": what}
+            self._notify("canvas_person" if by_person else "canvas",
+                         channel=canvas.channel_id or "", params=params)  # fmt: skip
 
     # ------------------------------------------------------------------ ids and time
 
