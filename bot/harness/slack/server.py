@@ -25,13 +25,11 @@ Run standalone with ``python -m bot.harness.slack --port 8765``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import email.parser
 import email.policy
 import json
 import secrets
-import signal
 import socket
 import sys
 import threading
@@ -482,30 +480,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve a SlackStandIn until killed; prints its base_url on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m bot.harness.slack", description=__doc__)
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--strict", action="store_true", help="unknown channel IDs fail")
-    parser.add_argument(
-        "--user", action="append", default=[], metavar="ID:NAME[:TZ]", help="seed a user"
-    )
-    parser.add_argument("--channel", action="append", default=[], metavar="NAME")
-    args = parser.parse_args(argv)
-    fake = SlackStandIn(port=args.port, strict=args.strict).start()
-    for spec in args.user:
-        uid, name, *rest = spec.split(":")
-        fake.add_user(uid, name, rest[0] if rest else "UTC")
-    for name in args.channel:
-        print(f"channel #{name} = {fake.add_channel(name)}", flush=True)
-    print(fake.base_url, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        while True:
-            time.sleep(3600)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        fake.stop()
