@@ -94,13 +94,7 @@ def handle_reaction_added(
     target, incident = found
     with deps.store.transaction():
         held = deps.store.captures.hold(
-            event_id=body.get("event_id"),
-            event_ts=str(event.get("event_ts") or "") or None,
-            incident_id=incident.id,
-            source_key=target.key,
-            via=capture.reaction_via(target.user_id),
-            now=deps.clock(),
-            source="reaction",
+            **_reaction(event, body, target, incident, deps), source="reaction"
         )
         if held:
             job_id = fetching.add_fetch(
@@ -108,6 +102,21 @@ def handle_reaction_added(
                 user_id=target.user_id, now=deps.clock(), event_id=body.get("event_id"),
             )  # fmt: skip
             promise(context, job_id)
+
+
+def _reaction(
+    event: dict[str, Any], body: dict[str, Any], target: ReactionTarget, incident: Incident,
+    deps: Deps,
+) -> dict[str, Any]:  # fmt: skip
+    """What a 📌 and its removal tell the store alike: whose hold, on what, ordered by when."""
+    return {
+        "event_id": body.get("event_id"),
+        "event_ts": str(event.get("event_ts") or "") or None,
+        "incident_id": incident.id,
+        "source_key": target.key,
+        "via": capture.reaction_via(target.user_id),
+        "now": deps.clock(),
+    }
 
 
 def _pushpin_in_incident(
@@ -129,14 +138,7 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
     if found is None:
         return
     target, incident = found
-    deps.store.captures.release(
-        event_id=body.get("event_id"),
-        event_ts=str(event.get("event_ts") or "") or None,
-        incident_id=incident.id,
-        source_key=target.key,
-        via=capture.reaction_via(target.user_id),
-        now=deps.clock(),
-    )
+    deps.store.captures.release(**_reaction(event, body, target, incident, deps))
 
 
 # --- edits and deletions --------------------------------------------------------------------
