@@ -87,6 +87,7 @@ EXAMPLES = (
     "a | b || c \\| d \\\n| e | f |\n|---|---|\n``` `code` ```",
     "<script>alert(1)</script> &lt;h1&gt;big&lt;/h1&gt; <!--",
     f"{MARKED} {{% raw %}} {{{{ d.incident_id }}}} {{% endraw %}}",
+    "webhook payload dropped",  # Bolt's own parser reads any body holding "payload" as {}
 )
 
 EXCEPTION_NAME = re.compile(r"Traceback|\b[A-Z]\w*(?:Error|Exception)\b|\bNoneType\b|\bErrno\b")

@@ -18,8 +18,9 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltResponse
 
+from bot.bolt_request import FormSafeBoltRequest
 from bot.harness import wire
 
 
@@ -33,7 +34,8 @@ class BoltDriver:
     def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
         """Sign ``body`` now and dispatch it (``headers`` are added, e.g. retry headers)."""
         signed = wire.sign(body, self.signing_secret)
-        request = BoltRequest(body=body.decode(), headers={**signed, **(headers or {})})
+        # The same request class as HTTP mode, so a body that merely holds "payload" parses.
+        request = FormSafeBoltRequest(body=body.decode(), headers={**signed, **(headers or {})})
         return self.app.dispatch(request)
 
     def command(self, command: str, text: str, **fields: Any) -> BoltResponse:
