@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.hooks import Hook, verify
 from bot.hooks.alerts import (
     FIRING,
     INCIDENT_LABEL,
@@ -30,6 +31,10 @@ from bot.hooks.alerts import (
     rfc3339,
     string_map,
 )
+from bot.hooks.intake import alert_hook
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 SOURCE = "alertmanager"
 PAYLOAD_VERSION = "4"
@@ -120,4 +125,17 @@ def _event(
         labels=labels,
         incident_ref=incident_ref.strip() if incident_ref else None,
         alert_ref=fingerprint,
+    )
+
+
+def hook(settings: Settings) -> Hook | None:
+    """``/hooks/alertmanager``, served when ``ALERTMANAGER_TOKEN`` is set."""
+    token = settings.alerts.alertmanager_token
+    if not token:
+        return None
+    return alert_hook(
+        SOURCE,
+        verify=lambda delivery: verify.bearer(delivery, token),
+        parse=lambda delivery, now: parse(delivery.body, received_at=now),
+        rules=settings.alerts.auto_declare,
     )

@@ -10,7 +10,9 @@ integration sends the custom header the bot asks for, ``X-Incident-Bot-Token``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from bot.hooks import Hook, verify
 from bot.hooks.alerts import (
     ACKNOWLEDGED,
     FIRING,
@@ -24,6 +26,10 @@ from bot.hooks.alerts import (
     load_object,
     need,
 )
+from bot.hooks.intake import alert_hook
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 SOURCE = "opsgenie"
 TOKEN_HEADER = "x-incident-bot-token"
@@ -102,3 +108,16 @@ def _incident_tag(tags: list[str]) -> str | None:
             if ref:
                 return ref
     return None
+
+
+def hook(settings: Settings) -> Hook | None:
+    """``/hooks/opsgenie``, served when ``OPSGENIE_TOKEN`` is set."""
+    token = settings.alerts.opsgenie_token
+    if not token:
+        return None
+    return alert_hook(
+        SOURCE,
+        verify=lambda delivery: verify.header_token(delivery, TOKEN_HEADER, token),
+        parse=lambda delivery, now: parse(delivery.body, received_at=now),
+        rules=settings.alerts.auto_declare,
+    )

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.hooks import Hook, verify
 from bot.hooks.alerts import (
     ACKNOWLEDGED,
     FIRING,
@@ -27,6 +28,10 @@ from bot.hooks.alerts import (
     need,
     rfc3339,
 )
+from bot.hooks.intake import alert_hook
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 SOURCE = "pagerduty"
 WEBHOOK_ID_HEADER = "x-webhook-id"
@@ -129,3 +134,18 @@ def _note_text(event_type: str, data: Mapping[str, Any], agent: str | None) -> s
     if event_type == "incident.escalated":
         return f"escalated{to}"
     return f"reassigned{to}"
+
+
+def hook(settings: Settings) -> Hook | None:
+    """``/hooks/pagerduty``, served when ``PAGERDUTY_WEBHOOK_SECRET`` is set."""
+    secret = settings.alerts.pagerduty_secret
+    if not secret:
+        return None
+    return alert_hook(
+        SOURCE,
+        verify=lambda delivery: verify.pagerduty_signature(delivery, secret),
+        parse=lambda delivery, now: parse(
+            delivery.body, received_at=now, webhook_id=delivery.header(WEBHOOK_ID_HEADER)
+        ),
+        rules=settings.alerts.auto_declare,
+    )
