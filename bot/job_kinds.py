@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.hooks import posting as alert_posting
 from bot.jobs import Jobs
 
 
@@ -16,4 +17,6 @@ def all_kinds() -> Jobs:
 
 
 # Each feature module's ``register_jobs``, one line each.
-REGISTRATIONS: list[Callable[[Jobs], None]] = []
+REGISTRATIONS: list[Callable[[Jobs], None]] = [
+    alert_posting.register_jobs,
+]

@@ -35,7 +35,7 @@ START_USAGE = (
 POSTMORTEM_USAGE = "`/postmortem draft` or `/postmortem status`"
 
 INCIDENT_SUBCOMMANDS = (
-    "start", "sev", "status", "resolve", "role", "set", "show", "list", "help",
+    "start", "sev", "status", "resolve", "role", "set", "show", "list", "link", "help",
 )  # fmt: skip
 POSTMORTEM_SUBCOMMANDS = ("draft", "status", "help")
 

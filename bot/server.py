@@ -1,4 +1,5 @@
-"""HTTP mode: Slack at ``POST /slack/events``, health at ``GET /healthz``, served by waitress."""
+"""HTTP mode: Slack at ``POST /slack/events``, the inbound webhooks at ``POST /hooks/<source>``,
+health at ``GET /healthz``, served by waitress."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.hooks import HOOKS_PREFIX
 from bot.store import Store
 
 SLACK_PATH = "/slack/events"
@@ -27,8 +29,9 @@ def _plain(start_response: Callable[..., Any], status: str, body: dict[str, Any]
     return [data]
 
 
-def make_wsgi_app(app: App, store: Store) -> WsgiApp:
-    """Route Slack's requests to Bolt and answer health checks from the database."""
+def make_wsgi_app(app: App, store: Store, hooks: WsgiApp | None = None) -> WsgiApp:
+    """Route Slack's requests to Bolt, ``/hooks/…`` to ``hooks`` (``bot.hooks.wsgi``; 404 when
+    no source is configured), and answer health checks from the database."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -47,6 +50,8 @@ def make_wsgi_app(app: App, store: Store) -> WsgiApp:
                 return slack(environ, start_response)
             except ValueError:  # Bolt parses the body before checking its signature
                 return _plain(start_response, "400 Bad Request", {"error": "malformed body"})
+        if hooks is not None and path.startswith(HOOKS_PREFIX):
+            return hooks(environ, start_response)
         return _plain(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi
@@ -54,9 +59,16 @@ def make_wsgi_app(app: App, store: Store) -> WsgiApp:
 
 def serve(wsgi: WsgiApp, *, host: str, port: int, threads: int = 8) -> None:
     """Serve with waitress, a production WSGI server, until interrupted."""
-    import waitress
+    make_server(wsgi, host=host, port=port, threads=threads).run()
 
-    waitress.serve(
+
+def make_server(wsgi: WsgiApp, *, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server bound to ``host:port`` (port 0: a free one, read back from
+    ``.effective_port``), not yet running: ``.run()`` serves, ``.close()`` stops. The same
+    settings serve Slack's endpoint and Socket Mode's webhook listener (``--hooks-port``)."""
+    from waitress.server import create_server
+
+    return create_server(
         wsgi,
         host=host,
         port=port,

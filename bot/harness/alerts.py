@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,3 +134,30 @@ def post(base_url: str, delivery: Signed, *, timeout: float = 5.0) -> Response:
     except ValueError:
         body = {}
     return Response(status, body if isinstance(body, dict) else {}, raw)
+
+
+@contextmanager
+def serving(wsgi: Any, *, threads: int = 4) -> Iterator[str]:
+    """Serve a WSGI app with waitress (``bot.server.make_server``, the bot's own settings) on
+    127.0.0.1 and a free port, on a thread; yield its base URL; stop it cleanly."""
+    from bot.server import make_server
+
+    server = make_server(wsgi, host="127.0.0.1", port=0, threads=threads)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):  # select() on the sockets close() just closed
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="waitress-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)

@@ -26,6 +26,18 @@ class AlertSettings:
     def grafana_enabled(self) -> bool:
         return bool(self.grafana_token or self.grafana_hmac_secret)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values the log must never show."""
+        values = (
+            self.alertmanager_token,
+            self.grafana_token,
+            self.grafana_hmac_secret,
+            self.pagerduty_secret,
+            self.opsgenie_token,
+        )
+        return tuple(v for v in values if v)
+
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()

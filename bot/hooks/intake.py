@@ -44,7 +44,13 @@ def alert_hook(source: str, *, verify: Verify, parse: Parse, rules: tuple[Rule, 
             return Answer(MALFORMED.status, {"error": str(error)})
         from bot.hooks import record  # the store side, imported late: it needs the whole bot
 
-        outcome = record.record_delivery(parsed, deps=deps, rules=rules, received_at=received_at)
+        outcome = record.record_delivery(
+            parsed,
+            deps=deps,
+            rules=rules,
+            received_at=received_at,
+            bot_user=lambda: record.bot_user_id(client),
+        )
         record.run_jobs_soon(outcome.job_ids, deps=deps, client=client)
         return Answer(200, outcome.answer())
 

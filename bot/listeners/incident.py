@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks, lifecycle, slackio
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
+from bot.hooks import commands as alert_commands
 from bot.listeners.timeline import user_zone
 from bot.parsing import (
     INCIDENT_SUBCOMMANDS,
@@ -38,9 +39,11 @@ def handle_incident(
         elif subcommand == "start":
             _start(ack, command, context, args, deps)
         elif subcommand == "list":
-            ack(
-                text=blocks.incident_listing(deps.store.incidents.all(open_only=True), deps.clock())
-            )
+            incidents = deps.store.incidents.all(open_only=True)
+            listing = blocks.incident_listing(incidents, deps.clock())
+            ack(text=alert_commands.with_unlinked(listing, deps))
+        elif subcommand == "link":
+            _link(ack, command, args, deps)
         elif subcommand in INCIDENT_SUBCOMMANDS:
             _change(ack, command, context, client, subcommand, args, deps)
         else:
@@ -71,6 +74,14 @@ def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, d
     if created:
         context["declared_incident"] = incident
     ack(text=blocks.declared_text(incident, creating_channel=not adopt))
+
+
+def _link(ack: Ack, command: dict[str, Any], args: str, deps: Deps) -> None:
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
+    if incident is None:
+        raise UsageError(blocks.not_incident_channel_text("/incident link"))
+    reply = alert_commands.link_alerts(incident, args, command["user_id"], deps)
+    ack(text=reply, response_type="in_channel")
 
 
 def _change(

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from bot import migrations
+from bot.store.alerts import Alerts
 from bot.store.captures import Captures
 from bot.store.connection import Connections, from_db_time, to_db_time
 from bot.store.events import Events
@@ -47,6 +48,7 @@ class Store:
         self.outbox = Outbox(self.connections)
         self.users = Users(self.connections)
         self.jobs = JobRows(self.connections)
+        self.alerts = Alerts(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an
