@@ -262,7 +262,12 @@ def shell(script: TextIO | None, db_path: str | None, start: str | None) -> None
     out, err = repl.echo_to(sys.stdout), repl.echo_to(sys.stderr)
     try:
         with open_session(
-            deps, clock, drafts_dir=Path("drafts"), out=out, nudge_policy=nudge_policy(settings)
+            deps,
+            clock,
+            drafts_dir=Path("drafts"),
+            out=out,
+            nudge_policy=nudge_policy(settings),
+            alert_rules=settings.alerts.auto_declare,
         ) as session:
             if script is not None:
                 code = repl.run_script(session, script, err=err, name=script.name)
