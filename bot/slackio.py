@@ -40,6 +40,18 @@ def create_incident_channel(client: WebClient, incident: Incident) -> tuple[str,
     raise RuntimeError(f"no free channel name for {incident.id} after {MAX_NAME_ATTEMPTS} tries")
 
 
+def open_incident_channel(client: WebClient, store: Store, incident: Incident) -> str:
+    """Create the incident's channel (recording it), or join the one it adopted; its ID."""
+    if incident.channel_id is None:
+        channel_id, channel_name = create_incident_channel(client, incident)
+        store.incidents.set_channel(
+            incident_id=incident.id, channel_id=channel_id, channel_name=channel_name
+        )
+        return channel_id
+    join_channel(client, incident.channel_id)
+    return incident.channel_id
+
+
 def join_channel(client: WebClient, channel_id: str) -> None:
     """Join a public channel (a no-op when already a member)."""
     client.conversations_join(channel=channel_id)

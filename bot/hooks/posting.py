@@ -31,14 +31,7 @@ def set_up_channel(job: Job, deps: Deps, client: WebClient) -> None:
     incident = deps.store.incidents.get(incident_id=job.payload["incident_id"])
     if incident is None:
         raise GiveUp(f"{job.payload['incident_id']} no longer exists.")
-    if incident.channel_id is None:
-        channel_id, channel_name = slackio.create_incident_channel(client, incident)
-        deps.store.incidents.set_channel(
-            incident_id=incident.id, channel_id=channel_id, channel_name=channel_name
-        )
-    else:
-        channel_id = incident.channel_id
-        slackio.join_channel(client, channel_id)
+    channel_id = slackio.open_incident_channel(client, deps.store, incident)
     incident = deps.store.incidents.get(incident_id=incident.id) or incident
     if incident.intro_ts is None:
         intro_ts = slackio.announce(client, incident, channel_id)

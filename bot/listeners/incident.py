@@ -162,14 +162,7 @@ def set_up_channel(
     if incident is None:
         return
     try:
-        if incident.channel_id is None:
-            channel_id, channel_name = slackio.create_incident_channel(client, incident)
-            deps.store.incidents.set_channel(
-                incident_id=incident.id, channel_id=channel_id, channel_name=channel_name
-            )
-        else:
-            channel_id = incident.channel_id
-            slackio.join_channel(client, channel_id)
+        channel_id = slackio.open_incident_channel(client, deps.store, incident)
         slackio.invite(client, channel_id, command["user_id"])
         intro_ts = slackio.announce(client, incident, channel_id)
         deps.store.incidents.set_intro(incident_id=incident.id, intro_ts=intro_ts)
