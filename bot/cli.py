@@ -164,7 +164,14 @@ def serve_http(app: object, store: Store, settings: Settings, host: str, hooks: 
 
     log.info("incident-bot listening on http://%s:%d/slack/events", host, settings.port)
     try:
-        serve(make_wsgi_app(app, store, hooks), host=host, port=settings.port)  # type: ignore[arg-type]
+        assert settings.signing_secret is not None  # from_env requires it in HTTP mode
+        wsgi = make_wsgi_app(
+            app,  # type: ignore[arg-type]
+            store,
+            signing_secret=settings.signing_secret,
+            hooks=hooks,
+        )
+        serve(wsgi, host=host, port=settings.port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{settings.port} ({exc.strerror}): set PORT or --port.")
 

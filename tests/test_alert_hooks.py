@@ -68,7 +68,7 @@ class Bot:
         )
         table = routes(enabled_hooks(self.settings))
         hooks = make_hooks_app(table, deps, self.client) if table else None
-        self.wsgi = make_wsgi_app(self.app, deps.store, hooks)
+        self.wsgi = make_wsgi_app(self.app, deps.store, signing_secret=SIGNING_SECRET, hooks=hooks)
 
     def jobs_settled(self) -> bool:
         rows = self.deps.store.connections.rows("SELECT state FROM jobs")
