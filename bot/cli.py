@@ -156,6 +156,10 @@ def hooks_app(settings: Settings, deps: Deps, client: WebClient) -> Any:
     if not table:
         return None
     log.info("Webhooks served: %s", ", ".join(sorted(table)))
+    if settings.alerts.auto_declare:
+        from bot.hooks.record import bot_user_id
+
+        bot_user_id(client)  # the commander of declared incidents, asked once, now
     return make_hooks_app(table, deps, client)
 
 

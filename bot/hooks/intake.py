@@ -44,12 +44,10 @@ def alert_hook(source: str, *, verify: Verify, parse: Parse, rules: tuple[Rule, 
             return Answer(MALFORMED.status, {"error": str(error)})
         from bot.hooks import record  # the store side, imported late: it needs the whole bot
 
+        # Asked of Slack (once per process) before the transaction, never while holding it.
+        commander = record.bot_user_id(client) if rules and parsed.events else ""
         outcome = record.record_delivery(
-            parsed,
-            deps=deps,
-            rules=rules,
-            received_at=received_at,
-            bot_user=lambda: record.bot_user_id(client),
+            parsed, deps=deps, rules=rules, received_at=received_at, bot_user=lambda: commander
         )
         record.run_jobs_soon(outcome.job_ids, deps=deps, client=client)
         return Answer(200, outcome.answer())
