@@ -144,7 +144,7 @@ def epoch(value: Any, *, per_second: int, where: str) -> datetime:
     """An epoch number in ``per_second`` units (1000 for ms, 10**9 for ns) as aware UTC."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise WrongShape(f"{where} is missing or not a number.")
-    if not _EARLIEST <= value / per_second <= _LATEST:
+    if not _EARLIEST * per_second <= value <= _LATEST * per_second:  # no float overflow
         raise WrongShape(f"{where} {value} is not a time in the unit the source uses.")
     if isinstance(value, float):
         return datetime.fromtimestamp(value / per_second, tz=UTC)

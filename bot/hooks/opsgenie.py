@@ -55,7 +55,8 @@ def parse(body: bytes, *, received_at: datetime) -> Parsed:
     else:
         at = epoch(alert.get("updatedAt"), per_second=NANOSECONDS, where="alert.updatedAt")
         raw_time = alert.get("updatedAt")
-    tags = [t for t in alert.get("tags") or [] if isinstance(t, str)]
+    listed = alert.get("tags")
+    tags = [t for t in listed if isinstance(t, str)] if isinstance(listed, list) else []
     alias = _text(alert, "alias")
     message = first_line(_text(alert, "message"))
     note = _text(alert, "note")

@@ -129,7 +129,8 @@ def _note_text(event_type: str, data: Mapping[str, Any], agent: str | None) -> s
         content = data.get("content")
         return "note: " + first_line(content) if isinstance(content, str) else "note added"
     assignees = data.get("assignees")
-    names = [n for n in (_name(a) for a in assignees or [] if isinstance(a, dict)) if n]
+    listed = assignees if isinstance(assignees, list) else []
+    names = [n for n in (_name(a) for a in listed) if n]
     to = f" to {', '.join(names)}" if names else ""
     if event_type == "incident.escalated":
         return f"escalated{to}"
