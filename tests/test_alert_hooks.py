@@ -432,3 +432,19 @@ def test_socket_mode_listener_serves_only_the_hooks(deps, fake_slack):
         assert wire.post(url, wire.Signed("/slack/events", b"{}", {})).status == 404
         with urllib.request.urlopen(url + "/healthz", timeout=5) as health:
             assert health.status == 200
+
+
+def test_incident_link_by_alert_name_and_usage_outside_an_incident_channel(make_bot):
+    with make_bot() as bot:
+        incident_id, channel_id = started_incident(bot)
+        outside = bot.slack.command("/incident", "link alertmanager Test", user_id="U_ALICE")
+        assert "incident channel" in reply_text(outside)
+        usage = bot.slack.command("/incident", "link nagios CPU", channel_id=channel_id)
+        assert "/incident link" in reply_text(usage)
+        bot.slack.command("/incident", "link alertmanager Test", channel_id=channel_id)
+        body = fixture("alertmanager/firing_two.json")
+        answer = wire.post(bot.url, wire.alertmanager(body, token=AM_TOKEN))
+        assert answer.body["incidents"] == [incident_id] and answer.body["unlinked"] == 0
+        wait_until(lambda: any("🔔 Alertmanager · 3" in t for t in posts_in(bot.fake, channel_id)))
+    triggers = [e for e in timeline(bot.deps, incident_id) if e.kind == "trigger"]
+    assert len(triggers) == 2  # two instances of the alert named Test, one message
