@@ -296,7 +296,7 @@ def build_context(
         ],
         alert_links=list(
             dict.fromkeys(
-                inline(f"{e.text.partition(':')[0]} ({e.permalink})")
+                inline(f"{slack_to_text(e.text.partition(':')[0], names)} ({e.permalink})")
                 for e in entries
                 if e.source == "alert" and e.kind == "trigger" and e.permalink
             )

@@ -168,7 +168,7 @@ def _entry(n, **kw):
         incident_id=OPEN.id,
         at=datetime(2026, 11, 27, 14, n, tzinfo=UTC),
         kind="trigger",
-        text=f"Alert {n} <b>",
+        text=f"Alert {n} &lt;b&gt;",
         actor_id=None,
         actor_name="System",
         source="alert",
@@ -186,6 +186,8 @@ def test_several_entries_are_one_compact_message():
     assert lines[0] == "🔔 Grafana · 2 timeline entries"
     assert lines[1] == "• *Initial trigger* 14:01 UTC: <https://example.org/x|Alert 1 &lt;b&gt;>"
     assert lines[2].startswith("• *Acknowledged* 14:02 UTC by Ann: ")
+    who = delivery_message("pagerduty", [_entry(3, kind="acknowledged", actor_name="<!here>")])
+    assert "by &lt;!here&gt;:" in who
 
 
 def test_a_huge_delivery_is_summarised():
@@ -222,3 +224,20 @@ def test_parse_link(args, source, key):
 def test_parse_link_usage(args):
     with pytest.raises(UsageError, match="/incident link"):
         parse_link(args)
+
+
+def test_alert_words_are_stored_as_slack_text_that_pings_nobody():
+    ev = event(
+        "alertmanager/firing.json",
+        name="Disk <!channel>",
+        summary="a & b \u202e<https://evil.example|https://bank.example>",
+    )
+    (trigger,) = entries_for(ev)
+    assert "<" not in trigger.text and "\u202e" not in trigger.text
+    assert trigger.text == (
+        "Disk &lt;!channel&gt;: a &amp; b &lt;https://evil.example|https://bank.example&gt;"
+    )
+    decision = decide(
+        ev, find_incident=nothing, find_link=nothing, rules=parse_rules("severity=critical:sev1")
+    )
+    assert "<!channel>" not in decision.title and "<!channel>" not in decision.reason

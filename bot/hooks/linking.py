@@ -25,6 +25,7 @@ from bot.domain import Incident
 from bot.hooks.alerts import ACKNOWLEDGED, FIRING, NOTE, RESOLVED, AlertEvent
 from bot.hooks.autodeclare import Rule, severity_for
 from bot.parsing import UsageError
+from bot.safety import escape_mrkdwn, strip_bidi
 
 SYSTEM = "System"
 SOURCES = ("alertmanager", "grafana", "pagerduty", "opsgenie")
@@ -60,6 +61,12 @@ FindIncident = Callable[[str], Incident | None]  # an incident ID or channel nam
 FindLink = Callable[[str, list[str]], Incident | None]  # source, keys → the linked incident
 
 
+def slack_safe(text: str) -> str:
+    """An alerting system's words as the store keeps everyone's: Slack mrkdwn in which ``<``,
+    ``>`` and ``&`` are text (so no alert can ``<!channel>``) and no bidi control survives."""
+    return escape_mrkdwn(strip_bidi(text))
+
+
 def link_keys(event: AlertEvent) -> list[str]:
     """The keys ``/incident link`` may have used for this alert: its group, its own id, its
     name (in that order, most precise first)."""
@@ -91,14 +98,14 @@ def decide(
 def declared_title(event: AlertEvent) -> str:
     """The new incident's title: the alert's name and summary, on one line."""
     title = " ".join(event.text.split())
-    return title if len(title) <= 150 else title[:149] + "…"
+    return slack_safe(title if len(title) <= 150 else title[:149] + "…")
 
 
 def declare_reason(event: AlertEvent, severity: str) -> str:
     matched = ", ".join(f"{k}={v}" for k, v in sorted(event.labels.items()))
-    return (
+    return slack_safe(
         f"Declared by incident-bot: the {SOURCE_NAMES.get(event.source, event.source)} alert "
-        f"*{event.name}* fired and its labels ({matched}) match AUTO_DECLARE for {severity}."
+        f"{event.name} fired and its labels ({matched}) match AUTO_DECLARE for {severity}."
     )
 
 
@@ -116,18 +123,19 @@ class PlannedEntry:
 def entries_for(event: AlertEvent) -> list[PlannedEntry]:
     """The timeline entries one event writes (``detected`` is decided per delivery)."""
     where = SOURCE_NAMES.get(event.source, event.source)
+    actor = strip_bidi(event.actor) if event.actor else SYSTEM
     if event.kind == FIRING:
-        return [PlannedEntry(event.at, "trigger", event.text, SYSTEM, event.link)]
-    if event.kind == ACKNOWLEDGED:
-        text = f"{event.name} acknowledged in {where}"
-        return [PlannedEntry(event.at, "acknowledged", text, event.actor or SYSTEM, event.link)]
-    if event.kind == RESOLVED:
-        text = f"alert resolved: {event.name} ({where})"
-        return [PlannedEntry(event.at, "note", text, event.actor or SYSTEM, event.link)]
-    if event.kind == NOTE:
+        kind, text, actor = "trigger", event.text, SYSTEM
+    elif event.kind == ACKNOWLEDGED:
+        kind, text = "acknowledged", f"{event.name} acknowledged in {where}"
+    elif event.kind == RESOLVED:
+        kind, text = "note", f"alert resolved: {event.name} ({where})"
+    elif event.kind == NOTE:
+        kind = "note"
         text = f"{event.name}: {event.summary} ({where})" if event.summary else event.name
-        return [PlannedEntry(event.at, "note", text, event.actor or SYSTEM, event.link)]
-    return []
+    else:
+        return []
+    return [PlannedEntry(event.at, kind, slack_safe(text), actor, event.link)]
 
 
 def detected_entry(source: str, received_at: datetime) -> PlannedEntry:

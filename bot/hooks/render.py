@@ -6,22 +6,20 @@ from collections.abc import Sequence
 
 from bot.domain import TimelineEntry
 from bot.hooks.linking import SOURCE_NAMES
+from bot.safety import escape_mrkdwn
 
 # Slack's text limit is 40,000 characters; a delivery of hundreds of alerts is summarised.
 MAX_LINES = 20
 
 
-def _escape(text: str) -> str:
-    """Alert text is not Slack markup: ``<``, ``>`` and ``&`` are shown as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def entry_line(entry: TimelineEntry) -> str:
+    """One entry; its text is stored as Slack mrkdwn already (``linking.slack_safe``)."""
     when = entry.at.strftime("%H:%M UTC")
-    text = _escape(entry.text or "—")
+    text = entry.text or "—"
     if entry.permalink:
         text = f"<{entry.permalink}|{text}>"
-    who = "" if (entry.actor_name or "System") == "System" else f" by {_escape(entry.actor_name)}"
+    name = entry.actor_name or "System"
+    who = "" if name == "System" else f" by {escape_mrkdwn(name)}"
     return f"• *{entry.kind_info.label}* {when}{who}: {text}"
 
 
