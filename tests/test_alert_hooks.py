@@ -18,12 +18,16 @@ from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
 from bot.harness import alerts as wire
 from bot.harness.driver import wait_until
+from bot.harness.wire import BOT_USER_ID
 from bot.hooks import routes
+from bot.hooks.posting import POST_JOB
 from bot.hooks.registry import enabled_hooks
 from bot.hooks.wsgi import make_hooks_app
+from bot.job_kinds import all_kinds
 from bot.server import make_wsgi_app
 from bot.settings import from_env
 from bot.store import Store
+from bot.work import channel
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, FakeClock, SlackDriver, reply_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
@@ -448,3 +452,75 @@ def test_incident_link_by_alert_name_and_usage_outside_an_incident_channel(make_
         wait_until(lambda: any("🔔 Alertmanager · 3" in t for t in posts_in(bot.fake, channel_id)))
     triggers = [e for e in timeline(bot.deps, incident_id) if e.kind == "trigger"]
     assert len(triggers) == 2  # two instances of the alert named Test, one message
+
+
+# --- declared as /incident start declares -----------------------------------------------
+
+DECLARE_RULES = {"AUTO_DECLARE": "severity=critical:sev1"}
+
+
+def job_rows(bot) -> list[dict]:
+    return bot.deps.store.connections.rows("SELECT kind, key, state FROM jobs ORDER BY id")
+
+
+def test_one_channel_set_up_job_kind_serves_both_ways_of_declaring():
+    kinds = all_kinds().kinds
+    assert channel.SET_UP in kinds and POST_JOB in kinds
+    assert "alert_incident_channel" not in kinds
+
+
+def test_the_declared_incident_is_set_up_by_incident_start_s_job(make_bot):
+    with make_bot(DECLARE_RULES) as bot:
+        answer = wire.post(
+            bot.url, wire.alertmanager(fixture("alertmanager/firing.json"), token=AM_TOKEN)
+        )
+        [incident_id] = answer.body["declared"]
+        wait_until(bot.jobs_settled)
+        incident = bot.deps.store.incidents.get(incident_id=incident_id)
+        assert incident.channel_id and incident.intro_ts
+        reason = [t for t in posts_in(bot.fake, incident.channel_id) if "AUTO_DECLARE" in t]
+    assert [(r["kind"], r["state"]) for r in job_rows(bot)] == [
+        (channel.SET_UP, "done"),
+        (POST_JOB, "done"),
+    ]
+    assert job_rows(bot)[0]["key"] == channel.set_up_key(incident_id)
+    # the declaration entry, as /incident start writes it: by who declared, with the severity
+    [declared] = [e for e in timeline(bot.deps, incident_id) if e.kind == "declared"]
+    assert declared.actor_id == BOT_USER_ID and incident.commander_id == BOT_USER_ID
+    assert declared.text == f"SEV1 incident opened: {incident.title}"
+    topics = bot.fake.calls_to("conversations.setTopic")
+    assert topics and topics[-1].params["channel"] == incident.channel_id
+    assert not bot.fake.calls_to("conversations.invite")  # nobody asked: nobody to invite
+    # why, in the new channel, with the delivery's entries, once
+    assert len(reason) == 1 and "🔔 Alertmanager" in reason[0]
+    assert "Initial trigger" in reason[0] and "Detection" in reason[0]
+
+
+def test_a_refused_channel_set_up_stops_the_alert_post_too(make_bot):
+    with make_bot(DECLARE_RULES) as bot:
+        bot.fake.fail("conversations.create", error="restricted_action")
+        answer = wire.post(
+            bot.url, wire.alertmanager(fixture("alertmanager/firing.json"), token=AM_TOKEN)
+        )
+        assert answer.status == 200  # the delivery is stored; Slack's refusal comes after
+        [incident_id] = answer.body["declared"]
+        wait_until(lambda: job_rows(bot)[0]["state"] == "failed")
+        [post_job] = bot.deps.store.jobs.with_kind(kind=POST_JOB)
+        bot.deps.jobs.run(post_job["id"], deps=bot.deps, client=bot.client)  # the sweep's retry
+        post = next(j for j in job_rows(bot) if j["kind"] == POST_JOB)
+    assert post["state"] == "failed"  # not retried for a day into a channel that never comes
+    assert bot.deps.store.incidents.get(incident_id=incident_id).channel_id is None
+    assert len(timeline(bot.deps, incident_id)) == 3  # declared, trigger, detection: all kept
+
+
+def test_an_alert_whose_words_clean_to_nothing_still_has_a_title(make_bot):
+    payload = json.loads(fixture("alertmanager/firing.json"))
+    for alert in payload["alerts"]:
+        alert["labels"]["alertname"] = "\u202e\u202e"
+        alert["annotations"] = {}
+    payload["commonAnnotations"] = {}
+    with make_bot(DECLARE_RULES) as bot:
+        answer = wire.post(bot.url, wire.alertmanager(json.dumps(payload), token=AM_TOKEN))
+        assert answer.status == 200
+        [incident_id] = answer.body["declared"]
+    assert bot.deps.store.incidents.get(incident_id=incident_id).title == "Alertmanager alert"

@@ -98,9 +98,11 @@ def decide(
 
 
 def declared_title(event: AlertEvent) -> str:
-    """The new incident's title: the alert's name and summary, on one line."""
+    """The new incident's title: the alert's name and summary, on one line (never empty:
+    ``/incident start`` refuses an incident without a title)."""
     title = " ".join(event.text.split())
-    return slack_safe(title if len(title) <= 150 else title[:149] + "…")
+    title = slack_safe(title if len(title) <= 150 else title[:149] + "…")
+    return title or f"{SOURCE_NAMES.get(event.source, event.source)} alert"
 
 
 def declare_reason(event: AlertEvent, severity: str) -> str:
