@@ -24,6 +24,7 @@ from bot.hooks.posting import POST_JOB
 from bot.hooks.registry import enabled_hooks
 from bot.hooks.wsgi import make_hooks_app
 from bot.job_kinds import all_kinds
+from bot.membership import REPLAYED
 from bot.server import make_wsgi_app
 from bot.settings import from_env
 from bot.store import Store
@@ -524,3 +525,15 @@ def test_an_alert_whose_words_clean_to_nothing_still_has_a_title(make_bot):
         assert answer.status == 200
         [incident_id] = answer.body["declared"]
     assert bot.deps.store.incidents.get(incident_id=incident_id).title == "Alertmanager alert"
+
+
+def test_a_replayed_incident_link_changes_nothing(make_bot):
+    with make_bot() as bot:
+        _, channel_id = started_incident(bot)
+        fields = {"channel_id": channel_id, "user_id": "U_ALICE", "trigger_id": "13.42.link"}
+        first = bot.slack.command("/incident", "link pagerduty PGR0VU2", **fields)
+        assert "linked PagerDuty `PGR0VU2`" in reply_text(first)
+        before = bot.deps.store.revision()
+        again = bot.slack.command("/incident", "link pagerduty PGR0VU2", **fields)
+        assert reply_text(again) == REPLAYED
+        assert bot.deps.store.revision() == before
