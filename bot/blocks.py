@@ -152,6 +152,8 @@ def help_text() -> str:
             "availability, error-rate, latency, staleness, users-affected, revenue, features, "
             "sla-breaches, regions, services, data-sources, started, downtime, slo).",
             "• `/incident show` (this incident) · `/incident list` (open incidents, anywhere).",
+            "• `/incident link &lt;source&gt; &lt;id or alert name&gt;`: send an alert's "
+            "deliveries (alertmanager, grafana, pagerduty, opsgenie) to this incident's timeline.",
             "• `/postmortem status`: which sections are filled and which are still to write.",
             "• `/incident help`: this list.",
         ]

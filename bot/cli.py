@@ -7,10 +7,12 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 import jinja2
@@ -57,15 +59,28 @@ def main() -> None:
 @click.option("--http", "http_mode", is_flag=True, help="Serve HTTP at POST /slack/events.")
 @click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP address to bind.")
-def run(http_mode: bool, port: int | None, host: str) -> None:
+@click.option(
+    "--hooks-port",
+    type=click.IntRange(1, 65535),
+    help="Socket Mode: serve the alert webhooks (POST /hooks/…) on this port ($HOOKS_PORT).",
+)
+def run(http_mode: bool, port: int | None, host: str, hooks_port: int | None) -> None:
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, or HTTP with --http."""
     try:
         settings = from_env(read_environment(), http=http_mode, port=port)
     except SettingsError as exc:
         fail(str(exc))
+    if hooks_port is not None:
+        settings = replace(settings, alerts=replace(settings.alerts, hooks_port=hooks_port))
+    alerts = settings.alerts
     logs.configure(
         settings.log_level,
-        secrets=(settings.bot_token, settings.app_token or "", settings.signing_secret or ""),
+        secrets=(
+            settings.bot_token,
+            settings.app_token or "",
+            settings.signing_secret or "",
+            *alerts.secrets,
+        ),
     )
     store = open_store(settings)
     deps = build_deps(store=store, templates=checked_templates(settings))
@@ -73,9 +88,11 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
     client = make_client(settings.bot_token, settings.api_url)
     app = create_app_when_slack_answers(deps, client, settings, http_mode)
     start_nudges(deps, client, settings)
+    hooks = hooks_app(settings, deps, client)
     if http_mode:
-        serve_http(app, store, settings, host)
+        serve_http(app, store, settings, host, hooks)
     else:
+        serve_hooks_beside_socket_mode(hooks, settings, host)
         serve_socket_mode(app, settings)
 
 
@@ -161,16 +178,59 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def serve_http(app: object, store: Store, settings: Settings, host: str) -> None:
+def hooks_app(settings: Settings, deps: Deps, client: WebClient) -> Any:
+    """The WSGI app of the inbound webhooks whose secrets are set, or None when none is."""
+    from bot.hooks import routes
+    from bot.hooks.registry import enabled_hooks
+    from bot.hooks.wsgi import make_hooks_app
+
+    table = routes(enabled_hooks(settings))
+    if not table:
+        return None
+    log.info("Webhooks served: %s", ", ".join(sorted(table)))
+    if settings.alerts.auto_declare:
+        from bot.hooks.record import bot_user_id
+
+        bot_user_id(client)  # the commander of declared incidents, asked once, now
+    return make_hooks_app(table, deps, client)
+
+
+def serve_http(app: object, store: Store, settings: Settings, host: str, hooks: Any) -> None:
     from bot.server import make_wsgi_app, serve
 
     log.info("incident-bot listening on http://%s:%d/slack/events", host, settings.port)
     try:
         assert settings.signing_secret is not None  # from_env requires it in HTTP mode
-        wsgi = make_wsgi_app(app, store, signing_secret=settings.signing_secret)  # type: ignore[arg-type]
+        wsgi = make_wsgi_app(
+            app,  # type: ignore[arg-type]
+            store,
+            signing_secret=settings.signing_secret,
+            hooks=hooks,
+        )
         serve(wsgi, host=host, port=settings.port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{settings.port} ({exc.strerror}): set PORT or --port.")
+
+
+def serve_hooks_beside_socket_mode(hooks: Any, settings: Settings, host: str) -> None:
+    """Socket Mode has no HTTP endpoint of its own: the webhooks get a small listener on
+    HOOKS_PORT (or --hooks-port), with waitress and the same body limit, on a thread."""
+    port = settings.alerts.hooks_port
+    if hooks is None:
+        if port:
+            log.info("HOOKS_PORT is set but no webhook source has its secret: nothing to serve")
+        return
+    if not port:
+        log.warning("Webhook secrets are set but not HOOKS_PORT: the webhooks are not served")
+        return
+    from bot.server import make_server
+
+    try:
+        server = make_server(hooks, host=host, port=port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port} ({exc.strerror}): set HOOKS_PORT or --hooks-port.")
+    log.info("Webhooks listening on http://%s:%d/hooks/", host, port)
+    threading.Thread(target=server.run, name="hooks-listener", daemon=True).start()
 
 
 def serve_socket_mode(app: object, settings: Settings) -> None:
@@ -245,7 +305,12 @@ def shell(script: TextIO | None, db_path: str | None, start: str | None) -> None
     out, err = repl.echo_to(sys.stdout), repl.echo_to(sys.stderr)
     try:
         with open_session(
-            deps, clock, drafts_dir=Path("drafts"), out=out, nudge_policy=nudge_policy(settings)
+            deps,
+            clock,
+            drafts_dir=Path("drafts"),
+            out=out,
+            nudge_policy=nudge_policy(settings),
+            alert_rules=settings.alerts.auto_declare,
         ) as session:
             if script is not None:
                 code = repl.run_script(session, script, err=err, name=script.name)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot import work
 from bot.canvas import service as canvas
+from bot.hooks import posting as alert_posting
 from bot.jobs import Jobs
 
 
@@ -21,4 +22,5 @@ def all_kinds() -> Jobs:
 REGISTRATIONS: list[Callable[[Jobs], None]] = [
     work.register_jobs,
     canvas.register_jobs,
+    alert_posting.register_jobs,
 ]

@@ -339,6 +339,38 @@ def m0010_canvas(db: Database) -> None:
     )
 
 
+@migrations(name="0012_alerts")
+def m0012_alerts(db: Database) -> None:
+    # Every key a delivery or alert event is known by (durable deduplication across restarts),
+    # with the incident it went to: NULL is an alert no incident took (the unlinked count).
+    db.execute(
+        """
+        CREATE TABLE alert_keys (
+            key TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            incident_id TEXT REFERENCES incidents (id),
+            received_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX alert_keys_unlinked ON alert_keys (incident_id, received_at)")
+    # A source's group key, alert id or alert name → the incident its alerts go to.
+    db.execute(
+        """
+        CREATE TABLE alert_links (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            how TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (source, key)
+        )
+        """
+    )
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -115,6 +115,7 @@ class DraftContext:
     channel: str | None
     author: str | None
     screenshots: list[str]
+    alert_links: list[str]
     today: str
     next_review_date: str
     updated_by: str | None
@@ -162,9 +163,17 @@ def _row(entry: TimelineEntry, names: Mapping[str, str]) -> TimelineRow:
     return TimelineRow(
         time=format_utc(entry.at),
         event=table_cell(_event_label(entry)),
-        actor=table_cell(_name(entry.actor_id, entry.actor_name, names)),
+        actor=table_cell(_actor(entry, names)),
         action=table_cell(text),
     )
+
+
+def _actor(entry: TimelineEntry, names: Mapping[str, str]) -> str:
+    """An alerting system's entry is by System or by the name that system gave, not a Slack
+    handle; everyone else's is their ``@name``."""
+    if entry.source == "alert" and not entry.actor_id:
+        return entry.actor_name or "System"
+    return _name(entry.actor_id, entry.actor_name, names)
 
 
 def _event_label(entry: TimelineEntry) -> str:
@@ -286,6 +295,13 @@ def build_context(
             for e in entries
             if e.source == "file" and e.permalink
         ],
+        alert_links=list(
+            dict.fromkeys(
+                inline(f"{slack_to_text(e.text.partition(':')[0], names)} ({e.permalink})")
+                for e in entries
+                if e.source == "alert" and e.kind == "trigger" and e.permalink
+            )
+        ),
         today=now.astimezone(UTC).strftime("%Y-%m-%d"),
         next_review_date=(m.started + relativedelta(months=6)).strftime("%Y-%m-%d"),
         updated_by=_name(requested_by, None, names) if requested_by else None,

@@ -1,4 +1,5 @@
-"""HTTP mode: Slack at ``POST /slack/events``, health at ``GET /healthz``, served by waitress."""
+"""HTTP mode: Slack at ``POST /slack/events``, the inbound webhooks at ``POST /hooks/<source>``,
+health at ``GET /healthz``, served by waitress."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from slack_bolt import App
 from bot import http_guard
 from bot.bolt_request import FormSafeRequestHandler
 from bot.health import HealthCheck
+from bot.hooks import HOOKS_PREFIX
 from bot.store import Store
 
 SLACK_PATH = "/slack/events"
@@ -30,9 +32,12 @@ def _plain(start_response: Callable[..., Any], status: str, body: dict[str, Any]
     return [data]
 
 
-def make_wsgi_app(app: App, store: Store, *, signing_secret: str) -> WsgiApp:
+def make_wsgi_app(
+    app: App, store: Store, *, signing_secret: str, hooks: WsgiApp | None = None
+) -> WsgiApp:
     """Route Slack's requests to Bolt, once they are signed, fresh and shaped as Slack sends
-    them (``http_guard``); answer health checks from the database."""
+    them (``http_guard``); ``/hooks/…`` to ``hooks`` (``bot.hooks.wsgi``; 404 when no source is
+    configured); answer health checks from the database."""
     check = HealthCheck(store)  # never waits for the writer (see bot/health.py)
     # Bolt's adapter, but a slash command mentioning "payload" is read as one (bolt_request).
     slack = FormSafeRequestHandler(app, path=SLACK_PATH)
@@ -60,6 +65,8 @@ def make_wsgi_app(app: App, store: Store, *, signing_secret: str) -> WsgiApp:
             if refusal is not None:
                 return _plain(start_response, refusal.status, {"error": refusal.error})
             return slack(environ, start_response)
+        if hooks is not None and path.startswith(HOOKS_PREFIX):
+            return hooks(environ, start_response)
         return _plain(start_response, "404 Not Found", {"error": "not found"})
 
     return wsgi
@@ -88,9 +95,16 @@ CLEANUP_INTERVAL_SECONDS = 1
 
 def serve(wsgi: WsgiApp, *, host: str, port: int, threads: int = 8) -> None:
     """Serve with waitress, a production WSGI server, until interrupted."""
-    import waitress
+    make_server(wsgi, host=host, port=port, threads=threads).run()
 
-    waitress.serve(
+
+def make_server(wsgi: WsgiApp, *, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server bound to ``host:port`` (port 0: a free one, read back from
+    ``.effective_port``), not yet running: ``.run()`` serves, ``.close()`` stops. The same
+    settings serve Slack's endpoint and Socket Mode's webhook listener (``--hooks-port``)."""
+    from waitress.server import create_server
+
+    return create_server(
         wsgi,
         host=host,
         port=port,

@@ -67,9 +67,10 @@ def test_it_prints_the_drafts_path_and_a_summary(
     result, _ = demo
     assert f"Post-mortem draft: drafts/{DRAFT}" in result.stdout
     summary = result.stdout.split("Post-mortem draft:", 1)[1]
-    assert "15 timeline entries (2 pinned) by 3 people" in summary
+    assert "16 timeline entries (2 pinned) by 3 people" in summary
     assert "3 action items (1 done), 1 nudge." in summary
-    assert "resolved in 0 hours 53 minutes" in summary
+    assert "Detected in 0 hours 3 minutes" in summary
+    assert "resolved in 0 hours 48 minutes" in summary
     assert "Traceback" not in result.stderr
 
 
@@ -90,20 +91,28 @@ def test_the_timeline_tables_hold_every_entry_in_utc(
 ) -> None:
     _, draft = demo
     detection, investigation, resolution = tables(draft)[:3]
+    # The incident begins from the Alertmanager alert delivered to POST /hooks/alertmanager:
+    # the trigger is the alert's own start, the detection the moment the bot received it.
     assert detection[1:] == [
-        ["2026-11-27 14:12", "Initial trigger", "@bob", "checkout-api v42 deployed to production"],
-        ["2026-11-27 14:15", "Detection", "@bob", "PagerDuty: checkout 5xx rate above 5%"],
         [
             "2026-11-27 14:17",
-            "Acknowledged",
-            "@alice",
-            "paged on-call; alice is incident commander",
+            "Initial trigger",
+            "System",
+            "CheckoutHighErrorRate: Checkout API returning 500s "
+            "(https://prometheus.example.com/graph?g0.expr=checkout%3Aerror_rate5m+%3E+0.05)",
         ],
         [
             "2026-11-27 14:20",
             "Incident declared",
+            "@incident-bot",  # the bot declared it, from the alert (AUTO_DECLARE)
+            "SEV2 incident opened: CheckoutHighErrorRate: Checkout API returning 500s",
+        ],
+        ["2026-11-27 14:20", "Detection", "System", "Alert received from Alertmanager"],
+        [
+            "2026-11-27 14:22",
+            "Acknowledged",
             "@alice",
-            "SEV2 incident opened: Checkout API returning 500s",
+            "paged on-call; alice is incident commander",
         ],
         [
             "2026-11-27 14:22",
@@ -114,16 +123,17 @@ def test_the_timeline_tables_hold_every_entry_in_utc(
         ["2026-11-27 14:34", "Mitigation", "@bob", "rolled checkout-api back to v41"],
     ]
     assert [row[:3] for row in investigation[1:]] == [
+        ["2026-11-27 14:12", "Note", "@bob"],
         ["2026-11-27 14:22", "Pinned message", "@bob"],
         ["2026-11-27 14:25", "Root cause hypothesis", "@bob"],
         ["2026-11-27 14:28", "Escalation", "@alice"],
         ["2026-11-27 14:31", "Additional findings", "@carol"],
         ["2026-11-27 14:31", "Pinned message", "@carol"],
     ]
-    pinned = investigation[1][3]
+    pinned = investigation[2][3]
     assert pinned.startswith("Error rate since 14:12 UTC: 31% of POST /checkout return 500 ")
     assert re.search(r"\(https://\S+/archives/C\w+/p\d{16}\)$", pinned), pinned
-    assert investigation[3][3] == "paged @carol, payments on-call"
+    assert investigation[4][3] == "paged @carol, payments on-call"
     assert [row[:2] for row in resolution[1:]] == [
         ["2026-11-27 14:38", "Communication"],
         ["2026-11-27 14:40", "Monitoring"],
@@ -162,15 +172,17 @@ def test_the_header_and_metrics_are_filled_in(
     _, draft = demo
     for line in (
         "**Incident ID**: `INCIDENT-20261127-1420`",
-        "**Duration**: 0 hours 53 minutes",
+        "**Duration**: 0 hours 48 minutes",
         "**Severity**: SEV2",
         "**Status**: RESOLVED",
         "- **Time to Detect**: 0 hours 3 minutes",
         "- **Time to Acknowledge**: 0 hours 2 minutes",
-        "- **Time to Mitigate**: 0 hours 17 minutes",
-        "- **Time to Resolve**: 0 hours 53 minutes",
-        "- Total downtime: 22 minutes",
+        "- **Time to Mitigate**: 0 hours 12 minutes",
+        "- **Time to Resolve**: 0 hours 48 minutes",
+        "- Total downtime: 17 minutes",
         "- **Incident Slack Channel**: #incident-20261127-1420",
+        "- **Alert Dashboard**: CheckoutHighErrorRate "
+        "(https://prometheus.example.com/graph?g0.expr=checkout%3Aerror_rate5m+%3E+0.05)",
     ):
         assert line in draft, line
 

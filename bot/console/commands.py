@@ -27,6 +27,7 @@ Type what you would type in Slack, or a shell command:
   :channel <name>     go to a channel (created if it does not exist)
   :click <N>          click button [N] of a message
   :time +2d|+3h|+30m  move the clock on (or :time YYYY-MM-DD HH:MM, in UTC); due nudges go out
+  :alert <source> <file.json>  deliver an alert webhook (alertmanager, grafana, pagerduty, opsgenie)
   :tick               run scheduled work (the nudge scan) now, without moving the clock
   :help               this list        :quit   leave (Ctrl-D works too)"""
 

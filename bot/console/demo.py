@@ -1,12 +1,14 @@
 """``incident-bot demo``: a checkout outage replayed through the shell, start to post-mortem.
 
-Three people in three timezones (alice in Berlin, bob in New York, carol in Tokyo) declare,
-record, pin, add action items, get nudged and draft the post-mortem, on a fixed clock and a
-fresh database, so every run writes the same draft.
+An Alertmanager alert, posted to the bot's webhook endpoint, declares the incident (its start is
+the trigger, its arrival the detection); then three people in three timezones (alice in Berlin,
+bob in New York, carol in Tokyo) record, pin, add action items, get nudged and draft the
+post-mortem, on a fixed clock and a fresh database, so every run writes the same draft.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,23 +21,63 @@ from bot.console import repl
 from bot.console.session import ShellClock, open_session
 from bot.deps import build_deps
 from bot.domain import format_duration, milestones, response_metrics
+from bot.harness.wire import BOT_USER_ID
+from bot.hooks.autodeclare import parse_rules
 from bot.nudges import NudgePolicy
 from bot.store import Store
 
 START = datetime(2026, 11, 27, 14, 20, tzinfo=UTC)  # a Friday afternoon in Europe
 RUN_ID = "DEMO"
+AUTO_DECLARE = parse_rules("severity=critical:sev2")
+
+# What Alertmanager posts for the checkout error-rate rule: its `webhook_config` payload,
+# version 4 (the shape of tests/fixtures/alerts/alertmanager/), firing since 14:17 UTC.
+ALERT = {
+    "receiver": "incident-bot",
+    "status": "firing",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "CheckoutHighErrorRate",
+                "service": "checkout-api",
+                "severity": "critical",
+            },
+            "annotations": {
+                "summary": "Checkout API returning 500s",
+                "description": "5xx rate of POST /checkout above 5% for 5 minutes",
+            },
+            "startsAt": "2026-11-27T14:17:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "https://prometheus.example.com/graph?g0.expr=checkout%3Aerror_rate5m+%3E+0.05",
+            "fingerprint": "5f3c9a1e0b7d2c48",
+        }
+    ],
+    "groupLabels": {"alertname": "CheckoutHighErrorRate"},
+    "commonLabels": {
+        "alertname": "CheckoutHighErrorRate",
+        "service": "checkout-api",
+        "severity": "critical",
+    },
+    "commonAnnotations": {"summary": "Checkout API returning 500s"},
+    "externalURL": "https://alertmanager.example.com",
+    "version": "4",
+    "groupKey": '{}:{alertname="CheckoutHighErrorRate"}',
+    "truncatedAlerts": 0,
+}
 
 # Times typed without a zone are in the typist's own timezone: bob's 09:12 in New York is
-# 14:12 UTC, alice's 15:17 in Berlin is 14:17 UTC.
+# 14:12 UTC.
 SCRIPT = """\
-:as alice
-/incident start sev2 Checkout API returning 500s
-:as bob
-/timeline 09:12 trigger checkout-api v42 deployed to production
-/timeline 09:15 detected PagerDuty: checkout 5xx rate above 5%
-:as alice
-/timeline 15:17 acknowledged paged on-call; alice is incident commander
+# Alertmanager posts its webhook (POST /hooks/alertmanager): AUTO_DECLARE matches the alert's
+# severity=critical, so the bot declares the incident, and the alert's own start is the trigger.
+:alert alertmanager {ALERT_FILE}
 :time +2m
+:as alice
+/timeline acknowledged paged on-call; alice is incident commander
+/incident role commander @alice
+:as bob
+/timeline 09:12 checkout-api v42 deployed to production
 :as carol
 /timeline assessed 31% of checkouts failing in EU and US, card payments only
 :as bob
@@ -85,7 +127,7 @@ SCRIPT = """\
 :as alice
 /postmortem draft
 # --- The living document (issue 12): people write in the canvas, the bot keeps refreshing ---
-:edit What Went Well = - **Detection**: PagerDuty paged bob 3 minutes after the deploy
+:edit What Went Well = - **Detection**: an Alertmanager alert declared it 8 minutes after the deploy
 :edit What Went Well += - **Response**: rolled back in 17 minutes, across three timezones
 /postmortem draft
 """
@@ -107,6 +149,9 @@ def run(
 ) -> DemoResult:
     """Replay :data:`SCRIPT` on a fresh database and summarise the draft it wrote."""
     with tempfile.TemporaryDirectory(prefix="incident-bot-demo-") as folder:
+        alert_file = Path(folder) / "alertmanager-checkout.json"
+        alert_file.write_text(json.dumps(ALERT), encoding="utf-8")
+        script = SCRIPT.replace("{ALERT_FILE}", str(alert_file))
         store = Store(Path(folder) / "demo.db")
         store.migrate()
         clock = ShellClock(start=START)
@@ -114,9 +159,9 @@ def run(
         try:
             with open_session(
                 deps, clock, drafts_dir=drafts_dir, out=out, run_id=RUN_ID,
-                nudge_policy=NudgePolicy(),
+                nudge_policy=NudgePolicy(), alert_rules=AUTO_DECLARE,
             ) as session:  # fmt: skip
-                code = repl.run_script(session, SCRIPT.splitlines(), err=err, name="demo")
+                code = repl.run_script(session, script.splitlines(), err=err, name="demo")
                 saved = session.screen.saved_files
                 summary = _summary(store, session.channel.id) if code == 0 else ""
         finally:
@@ -134,7 +179,8 @@ def _summary(store: Store, channel_id: str) -> str:
     nudged = sum(len(store.nudges.for_item(item_id=i.id)) for i in items)
     metrics = response_metrics(milestones(incident, entries))
     pins = sum(1 for e in entries if e.source == "pin")
-    people = len({e.actor_id for e in entries if e.actor_id})
+    # People: the bot, which declared the incident from the alert, is not one of them.
+    people = len({e.actor_id for e in entries if e.actor_id and e.actor_id != BOT_USER_ID})
     done = sum(1 for i in items if i.status == "done")
 
     def minutes(value: timedelta | None) -> str:

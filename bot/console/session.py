@@ -38,7 +38,7 @@ from slack_sdk import WebClient
 
 from bot import nudges
 from bot.app import LISTENER_THREADS, create_app, make_client
-from bot.console import canvas, render
+from bot.console import alerting, canvas, render
 from bot.console.clock import ShellClock, Ticker, TickHook, parse_time_jump
 from bot.console.commands import HELP, USER_NAME, is_query
 from bot.console.screen import Person, Room, Screen
@@ -46,6 +46,7 @@ from bot.deps import Deps
 from bot.domain import is_incident_channel_name
 from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
 from bot.harness.driver import ErrorLog, ack_body
+from bot.hooks.autodeclare import Rule
 
 __all__ = ["Outcome", "Session", "ShellClock", "is_query", "open_session", "parse_time_jump"]
 
@@ -101,6 +102,7 @@ class Session:
         self._pool: TrackingExecutor | None = None
         self.user: Person
         self.channel: Room
+        self.alert_rules: tuple[Rule, ...] = ()  # AUTO_DECLARE for :alert
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -195,6 +197,8 @@ class Session:
             return self._time(arg)
         if word == ":edit":
             return canvas.edit(self, arg)
+        if word == ":alert":
+            return self._measured(lambda: self._alert(arg), query=False)
         if word == ":tick":
             return self._measured(lambda: self._scheduled(self.tick), query=True)
         return self._fail(f"{word} isn't a shell command: type :help for the list.")
@@ -296,6 +300,12 @@ class Session:
             self.out(f"  → you are now in {self.channel.label}")
 
     # --- people, channels, pins and buttons -----------------------------------------------
+
+    def _alert(self, arg: str) -> str | None:
+        before = set(self.standin.channels)
+        failure = alerting.deliver(self, arg, self.alert_rules)
+        self._follow_new_channel(before)  # an incident AUTO_DECLARE declared: go there
+        return failure
 
     def _say_as_user(self, text: str) -> None:
         users, channels = self._names()
@@ -468,10 +478,12 @@ def open_session(
     out: Callable[[str], None] = print,
     run_id: str | None = None,
     nudge_policy: nudges.NudgePolicy | None = None,
+    alert_rules: tuple[Rule, ...] = (),
 ) -> Iterator[Session]:
     """A started session with the job sweep and the nudge scan (unless ``nudge_policy`` is None)
     on its tick."""
     with Session(deps, clock, drafts_dir=drafts_dir, out=out, run_id=run_id) as session:
+        session.alert_rules = alert_rules
         session.add_tick_hook(job_sweep_hook(session))
         session.add_tick_hook(canvas.scan_hook(session))
         if nudge_policy is not None:

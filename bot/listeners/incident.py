@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import blocks, lifecycle, privacy
 from bot.deps import Deps
 from bot.domain import Incident, is_incident_channel_name
+from bot.hooks import commands as alert_commands
 from bot.jobs import promise, run_promised
 from bot.listeners.timeline import user_zone
 from bot.membership import REPLAYED, quick_client
@@ -23,6 +24,7 @@ from bot.parsing import (
     UsageError,
     echo_time,
     needs_user_timezone,
+    parse_link,
     parse_start,
     split_subcommand,
     unknown_subcommand,
@@ -47,7 +49,10 @@ def handle_incident(
                 deps.members, client, command["user_id"], before_ack=True
             )
             shown = [i for i in deps.store.incidents.all(open_only=True) if visible(i)]
-            ack(text=blocks.incident_listing(shown, deps.clock()))
+            listing = blocks.incident_listing(shown, deps.clock())
+            ack(text=alert_commands.with_unlinked(listing, deps))
+        elif subcommand == "link":
+            _link(ack, command, args, deps)
         elif subcommand in INCIDENT_SUBCOMMANDS:
             _change(ack, command, context, client, subcommand, args, deps)
         else:
@@ -81,23 +86,14 @@ def _start(
             private = is_private  # an adopted channel's privacy is the incident's
     adopt = is_incident_channel_name(channel_name)
     trigger_id = command.get("trigger_id")
-    with deps.store.transaction():
-        incident, created = deps.store.incidents.create(
-            title=start.title,
-            severity=start.severity,
-            commander_id=command["user_id"],
-            started_at=deps.clock(),
-            channel_id=channel_id if adopt else None,
-            channel_name=channel_name if adopt else None,
-            request_key=f"cmd:{trigger_id}" if trigger_id else None,
-            is_private=private,
-        )
-        if created:
-            job_id = channel.add_set_up(
-                deps.store, incident, user_id=command["user_id"], channel=channel_id,
-                now=deps.clock(),
-            )  # fmt: skip
-            promise(context, job_id)
+    incident, job_id = channel.declare(
+        deps.store, start, commander_id=command["user_id"], now=deps.clock(),
+        request_key=f"cmd:{trigger_id}" if trigger_id else None, user_id=command["user_id"],
+        channel=channel_id, adopt=(channel_id, channel_name) if adopt and channel_id else None,
+        is_private=private,
+    )  # fmt: skip
+    if job_id is not None:
+        promise(context, job_id)
     ack(text=blocks.declared_text(incident, creating_channel=not adopt))
 
 
@@ -109,6 +105,20 @@ def _channel_facts(client: WebClient, channel_id: str) -> tuple[str, bool]:
     except (SlackApiError, SlackClientError, OSError, KeyError) as exc:
         raise UsageError(privacy.CANNOT_SEE) from exc
     return str(channel.get("name") or ""), bool(channel.get("is_private"))
+
+
+def _link(ack: Ack, command: dict[str, Any], args: str, deps: Deps) -> None:
+    """``/incident link``: this channel's incident takes the alerts ``args`` names."""
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
+    if incident is None:
+        raise UsageError(blocks.not_incident_channel_text("/incident link"))
+    link = parse_link(args)
+    with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=deps.clock()):
+            ack(text=REPLAYED)
+            return
+        reply = alert_commands.link_alerts(incident, link, command["user_id"], deps)
+    ack(text=reply, response_type="in_channel")
 
 
 def _change(

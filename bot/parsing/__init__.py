@@ -5,13 +5,17 @@ parts (README "TIME, KIND and DURATION").
 """
 
 from bot.parsing.commands import (
+    ALERT_SOURCES,
     INCIDENT_SUBCOMMANDS,
+    LINK_USAGE,
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
     START_USAGE,
+    LinkInput,
     StartInput,
     TimelineInput,
     parse_kind,
+    parse_link,
     parse_start,
     parse_timeline,
     split_subcommand,
@@ -32,6 +36,7 @@ from bot.parsing.times import (
 )
 
 __all__ = [
+    "ALERT_SOURCES", "LINK_USAGE", "LinkInput", "parse_link",
     "AHEAD_LIMIT", "DURATION_EXAMPLES", "FUTURE_TOLERANCE", "INCIDENT_SUBCOMMANDS", "MAX_TEXT",
     "POSTMORTEM_SUBCOMMANDS", "POSTMORTEM_USAGE", "START_USAGE", "TIMELINE_USAGE", "ParsedTime",
     "StartInput", "TimelineInput", "UsageError", "clean_text", "echo_time", "mentioned_user_ids",

@@ -1,4 +1,5 @@
-"""The command grammar: `/timeline [TIME] [KIND] <text>`, subcommands and `/incident start`."""
+"""The command grammar: `/timeline [TIME] [KIND] <text>`, subcommands, `/incident start` and
+`/incident link`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ START_USAGE = (
 POSTMORTEM_USAGE = "`/postmortem draft`, `/postmortem file` or `/postmortem status`"
 
 INCIDENT_SUBCOMMANDS = (
-    "start", "sev", "status", "resolve", "role", "set", "show", "list", "help",
+    "start", "sev", "status", "resolve", "role", "set", "show", "list", "link", "help",
 )  # fmt: skip
 POSTMORTEM_SUBCOMMANDS = ("draft", "file", "status", "help")
 
@@ -104,3 +105,40 @@ def parse_start(args: str) -> StartInput:
     if not title.strip():
         raise UsageError(f"Give the incident a title: {START_USAGE}.")
     return StartInput(severity=severity or DEFAULT_SEVERITY, title=title.strip())
+
+
+# --- /incident link <source> <id or alert name> -----------------------------------------
+
+ALERT_SOURCES = ("alertmanager", "grafana", "pagerduty", "opsgenie")
+LINK_USAGE = (
+    "Usage: `/incident link &lt;source&gt; &lt;id or alert name&gt;`, where source is "
+    + ", ".join(ALERT_SOURCES)
+    + ": a PagerDuty incident ID or URL, an Opsgenie alert ID or alias, or an alert name "
+    "(e.g. `/incident link alertmanager HighErrorRate`)."
+)
+# PagerDuty shows incidents at https://<account>.pagerduty.com/incidents/<ID>.
+_PAGERDUTY_URL = re.compile(r"https?://[^/\s]+/incidents/([A-Za-z0-9]+)")
+MAX_LINK_KEY = 200
+
+
+@dataclass(frozen=True)
+class LinkInput:
+    source: str
+    key: str
+
+
+def parse_link(args: str) -> LinkInput:
+    """The arguments of ``/incident link``, or ``UsageError`` with the usage line."""
+    words = args.strip().split(None, 1)
+    if len(words) < 2:
+        raise UsageError(LINK_USAGE)
+    source, key = words[0].lower(), words[1].strip().strip("<>").strip()
+    if source not in ALERT_SOURCES:
+        raise UsageError(f"`{clean_text(words[0])[:40]}` is not an alert source. {LINK_USAGE}")
+    if source == "pagerduty":
+        url = _PAGERDUTY_URL.search(key)
+        key = url.group(1) if url else key
+    key = clean_text(key)
+    if not key or len(key) > MAX_LINK_KEY:
+        raise UsageError(LINK_USAGE)
+    return LinkInput(source, key)

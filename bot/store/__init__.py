@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from bot import migrations
+from bot.store.alerts import Alerts
 from bot.store.canvases import CanvasRepository
 from bot.store.captures import Captures
 from bot.store.commands import Commands
@@ -52,6 +53,7 @@ class Store:
         self.jobs = JobRows(self.connections)
         self.commands = Commands(self.connections)
         self.canvases = CanvasRepository(self.connections)
+        self.alerts = Alerts(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

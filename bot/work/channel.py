@@ -1,5 +1,6 @@
-"""An incident's channel, set up after ``/incident start``'s ack: create (or adopt) it, invite
-whoever declared, set the topic, post and pin the intro. Every step is idempotent, so a job
+"""An incident's declaration and its channel, set up after ``/incident start``'s ack (or an
+alert's delivery, when ``AUTO_DECLARE`` declared it): create (or adopt) it, invite whoever
+declared, set the topic, post and pin the intro. Every step is idempotent, so a job
 that died half-way is run again from the start and does only what is missing.
 
 A ``conversations.create`` whose answer was lost may have created the channel: a retry looks
@@ -18,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks, slackio
 from bot.domain import Incident, channel_name_for
 from bot.jobs import GiveUp, Jobs, is_permanent
-from bot.parsing import START_USAGE
+from bot.parsing import START_USAGE, StartInput
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.work.posting import post_once
@@ -30,15 +31,48 @@ SET_UP = "channel_setup"
 REFRESH = "channel_refresh"
 
 
+def declare(
+    store: Store,
+    start: StartInput,
+    *,
+    commander_id: str,
+    now: datetime,
+    request_key: str | None,
+    user_id: str | None,
+    channel: str | None = None,
+    adopt: tuple[str, str] | None = None,
+    is_private: bool = False,
+) -> tuple[Incident, int | None]:
+    """Declare an incident, investigating and started ``now``, with its declaration entry and
+    the job that sets up its channel, in one transaction: ``/incident start`` and an alert
+    ``AUTO_DECLARE`` matches both declare here. ``user_id`` is who is invited and told if the
+    set-up fails (None: nobody, the bot declared it); ``adopt`` the (ID, name) of the channel
+    it takes over. The job's id is None when ``request_key`` had declared it already."""
+    with store.transaction():
+        incident, created = store.incidents.create(
+            title=start.title, severity=start.severity, commander_id=commander_id,
+            started_at=now, channel_id=adopt[0] if adopt else None,
+            channel_name=adopt[1] if adopt else None, request_key=request_key,
+            is_private=is_private,
+        )  # fmt: skip
+        if not created:
+            return incident, None
+        return incident, add_set_up(store, incident, user_id=user_id, channel=channel, now=now)
+
+
 def add_set_up(
-    store: Store, incident: Incident, *, user_id: str, channel: str | None, now: datetime
+    store: Store, incident: Incident, *, user_id: str | None, channel: str | None, now: datetime
 ) -> int:
     """Set up the channel of a declared incident (inside the caller's transaction)."""
     return store.jobs.add(
-        kind=SET_UP, key=f"channel:setup:{incident.id}",
+        kind=SET_UP, key=set_up_key(incident.id),
         payload={"incident_id": incident.id, "user_id": user_id}, now=now,
         incident_id=incident.id, requested_by=user_id, notify_channel=channel,
     )  # fmt: skip
+
+
+def set_up_key(incident_id: str) -> str:
+    return f"channel:setup:{incident_id}"
 
 
 def add_refresh(store: Store, incident: Incident, *, key: str, now: datetime) -> int:
@@ -96,7 +130,8 @@ def _set_up(job: Job, deps: Deps, client: WebClient) -> None:
     else:
         channel_id = incident.channel_id
         slackio.join_channel(client, channel_id)
-    slackio.invite(client, channel_id, job.payload["user_id"])
+    if job.payload.get("user_id"):  # an incident the bot declared has nobody to invite
+        slackio.invite(client, channel_id, job.payload["user_id"])
     if incident.intro_ts is None:
         client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
         ts = post_once(
