@@ -80,6 +80,13 @@ class SlackDriver(BoltDriver):
 
     fake: SlackStandIn = field(kw_only=True)
     store: Store = field(kw_only=True)
+    executor: TrackingExecutor | None = field(default=None, kw_only=True)
+
+    def settle(self) -> None:
+        """Wait until the lazy listeners of every request so far have finished (the app must
+        have been built with ``executor`` as its ``listener_executor``)."""
+        assert self.executor is not None, "this driver's app has no TrackingExecutor"
+        assert self.executor.wait_idle(10), "lazy listeners did not finish"
 
     def command(self, command: str, text: str, **fields: Any) -> BoltResponse:
         fields.setdefault("response_url", self.fake.response_url())
@@ -102,14 +109,18 @@ class SlackDriver(BoltDriver):
 
 @pytest.fixture
 def slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[SlackDriver]:
+    executor = TrackingExecutor(ThreadPoolExecutor())  # Bolt's own default pool, counted
     app = create_app(
         deps,
         client=make_client(BOT_TOKEN, fake_slack.base_url),
         signing_secret=SIGNING_SECRET,
+        listener_executor=executor,
     )
-    yield SlackDriver(app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store)
+    yield SlackDriver(
+        app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store, executor=executor
+    )
     # Let lazy listeners finish while the fake Slack is still up.
-    app.listener_runner.listener_executor.shutdown(wait=True)
+    executor.shutdown(wait=True)
 
 
 @dataclass
