@@ -125,7 +125,7 @@ class GitHubTracker:
     # -- plumbing -----------------------------------------------------------------------
 
     def _repo(self) -> Any:
-        return self._client.get_repo(self._repo_name, lazy=True)
+        return self._client.get_repo(self._repo_name)
 
     def _issue(self, ref: IssueRef) -> Any:
         return self._repo().get_issue(int(ref.id))
