@@ -10,6 +10,7 @@ from bot.trackers import IssueRef
 from bot.trackers.sync import decide_inbound, markdown_link, tracker_actor, with_issue
 from bot.trackers.webhooks import TrackerChange
 
+NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
 ITEM = ActionItem(
     id=7,
     incident_id="INCIDENT-20261127-1420",
@@ -33,7 +34,7 @@ CLOSED = TrackerChange(
 
 
 def test_closing_marks_done_with_who_and_where() -> None:
-    decision = decide_inbound(CLOSED, ITEM)
+    decision = decide_inbound(CLOSED, ITEM, now=NOW)
     assert decision.change == "done" and decision.fields == {"status": "done"}
     assert decision.detail == "closed in GitHub (acme/ops#12) by octocat"
     assert decision.line is not None and "AI-7" in decision.line and "octocat" in decision.line
@@ -41,24 +42,26 @@ def test_closing_marks_done_with_who_and_where() -> None:
 
 
 def test_closing_as_not_planned_drops() -> None:
-    decision = decide_inbound(replace(CLOSED, not_planned=True), ITEM)
+    decision = decide_inbound(replace(CLOSED, not_planned=True), ITEM, now=NOW)
     assert decision.change == "dropped" and decision.fields["status"] == "dropped"
 
 
 def test_echoes_of_the_bots_own_changes_do_nothing() -> None:
-    assert decide_inbound(CLOSED, replace(ITEM, status="done")).change is None
-    assert decide_inbound(CLOSED, replace(ITEM, status="dropped")).change is None
-    assert decide_inbound(replace(CLOSED, action="reopened"), ITEM).change is None
+    assert decide_inbound(CLOSED, replace(ITEM, status="done"), now=NOW).change is None
+    assert decide_inbound(CLOSED, replace(ITEM, status="dropped"), now=NOW).change is None
+    assert decide_inbound(replace(CLOSED, action="reopened"), ITEM, now=NOW).change is None
     assigned = replace(CLOSED, action="assigned")
-    assert decide_inbound(assigned, ITEM, new_owner="U0BOB").change is None
-    assert decide_inbound(assigned, ITEM, new_owner=None).change is None
-    assert decide_inbound(replace(CLOSED, action="edited"), ITEM).change is None
+    assert decide_inbound(assigned, ITEM, new_owner="U0BOB", now=NOW).change is None
+    assert decide_inbound(assigned, ITEM, new_owner=None, now=NOW).change is None
+    assert decide_inbound(replace(CLOSED, action="edited"), ITEM, now=NOW).change is None
 
 
 def test_reopen_and_reassign() -> None:
-    reopened = decide_inbound(replace(CLOSED, action="reopened"), replace(ITEM, status="done"))
+    reopened = decide_inbound(
+        replace(CLOSED, action="reopened"), replace(ITEM, status="done"), now=NOW
+    )
     assert reopened.change == "reopened" and reopened.fields["status"] == "open"
-    moved = decide_inbound(replace(CLOSED, action="assigned"), ITEM, new_owner="U0CAROL")
+    moved = decide_inbound(replace(CLOSED, action="assigned"), ITEM, new_owner="U0CAROL", now=NOW)
     assert moved.change == "assigned" and moved.fields["owner_id"] == "U0CAROL"
     assert moved.line is not None and "<@U0CAROL>" in moved.line
 

@@ -5,6 +5,7 @@ item's change asks of the tracker. No I/O: the hooks and the jobs do what these 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.domain import ActionItem
@@ -38,7 +39,7 @@ def tracker_actor(change: TrackerChange) -> str:
 
 
 def decide_inbound(
-    change: TrackerChange, item: ActionItem, *, new_owner: str | None = None
+    change: TrackerChange, item: ActionItem, *, now: datetime, new_owner: str | None = None
 ) -> Inbound:
     """Closing marks the item done (or dropped, when closed as not planned), reopening reopens
     it, reassigning to someone with a known Slack user moves it. A change that matches the
@@ -68,7 +69,13 @@ def decide_inbound(
             return Inbound(None)
         return Inbound(
             "reopened",
-            {"status": "open", "drop_reason": None, "nudge_count": 0, "escalated": 0},
+            {
+                "status": "open",
+                "drop_reason": None,
+                "next_nudge_at": max(item.due_at, now),
+                "nudge_count": 0,
+                "escalated": 0,
+            },
             detail=f"reopened in {where} by {who}",
             line=f"⏳ {short} was reopened by {who} in {where}: {item.text}",
         )
