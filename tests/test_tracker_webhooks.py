@@ -41,6 +41,7 @@ def test_github_signature_matches_githubs_documented_example() -> None:
     )
     assert not verify_github(b"Hello, World!", {"x-hub-signature-256": expected}, SECRET)
     assert not verify_github(b"Hello, World!", {}, SECRET)
+    assert not verify_github(b"Hello, World!", {"x-hub-signature-256": "sha256=é"}, SECRET)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +94,7 @@ def test_jira_signature_or_bearer_secret() -> None:
     assert verify_jira(body, {"authorization": f"Bearer {SECRET}"}, SECRET)
     assert not verify_jira(body, {"authorization": "Bearer nope"}, SECRET)
     assert not verify_jira(body, {}, SECRET)
+    assert not verify_jira(body, {"authorization": "Bearer ünïcode"}, SECRET)
 
 
 def test_jira_issue_updated() -> None:

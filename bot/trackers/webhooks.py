@@ -51,9 +51,14 @@ def _hmac_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality; bytes, so a header with non-ASCII characters is just wrong."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
 def verify_github(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
     given = headers.get("x-hub-signature-256", "")
-    return given.startswith("sha256=") and hmac.compare_digest(
+    return given.startswith("sha256=") and _same(
         given.removeprefix("sha256="), _hmac_hex(secret, body)
     )
 
@@ -62,7 +67,7 @@ def verify_jira(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
     given = headers.get("x-hub-signature", "")
     if given:
         method, _, digest = given.partition("=")
-        return method.lower() == "sha256" and hmac.compare_digest(digest, _hmac_hex(secret, body))
+        return method.lower() == "sha256" and _same(digest, _hmac_hex(secret, body))
     token = headers.get("authorization", "")
     return token.startswith("Bearer ") and hmac.compare_digest(
         token.removeprefix("Bearer "), secret
@@ -71,7 +76,7 @@ def verify_jira(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
 
 def verify_linear(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetime) -> bool:
     given = headers.get("linear-signature", "")
-    if not given or not hmac.compare_digest(given, _hmac_hex(secret, body)):
+    if not given or not _same(given, _hmac_hex(secret, body)):
         return False
     sent = _json(body).get("webhookTimestamp")
     if not isinstance(sent, int | float) or isinstance(sent, bool):
