@@ -69,9 +69,7 @@ def verify_jira(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
         method, _, digest = given.partition("=")
         return method.lower() == "sha256" and _same(digest, _hmac_hex(secret, body))
     token = headers.get("authorization", "")
-    return token.startswith("Bearer ") and hmac.compare_digest(
-        token.removeprefix("Bearer "), secret
-    )
+    return token.startswith("Bearer ") and _same(token.removeprefix("Bearer "), secret)
 
 
 def verify_linear(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetime) -> bool:
