@@ -197,6 +197,11 @@ def parse_linear(body: bytes, headers: Mapping[str, str]) -> TrackerChange | Non
     )
 
 
+def is_json_object(body: bytes) -> bool:
+    """A body the trackers would send: one JSON object."""
+    return bool(_json(body))
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
