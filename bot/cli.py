@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import logs, nudges, offline, postmortem, slackio
+from bot import jobs, logs, nudges, offline, postmortem, slackio
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident
@@ -84,7 +84,8 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
     """Every NUDGE_INTERVAL_SECONDS, in the background: nudge overdue action items, and post
-    the replies Slack refused earlier."""
+    the replies Slack refused earlier; every few seconds (and at once), run the durable jobs
+    that are due or that a dead process left behind."""
     policy = nudge_policy(settings)
 
     def scan_now() -> None:
@@ -101,7 +102,20 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
         if report.sent or report.failed or report.recovered:
             log.info("Nudge scan: %s", report)
 
-    nudges.start_scheduler(scan_now, interval_seconds=settings.nudge_interval_seconds)
+    def sweep_jobs() -> None:
+        try:
+            report = deps.jobs.sweep(deps=deps, client=client)
+        except Exception:  # as above: the next sweep retries
+            log.exception("Job sweep failed")
+            return
+        if report.done or report.retrying or report.failed:
+            log.info("Job sweep: %s", report)
+
+    nudges.start_scheduler(
+        scan_now,
+        interval_seconds=settings.nudge_interval_seconds,
+        also={"job-sweep": (sweep_jobs, jobs.SWEEP_SECONDS)},
+    )
 
 
 def open_store(settings: Settings) -> Store:
@@ -249,7 +263,7 @@ def offline_store() -> tuple[Settings, Store]:
 
 
 def find_incident(store: Store, settings: Settings, incident_id: str) -> Incident:
-    incident = store.get_incident(incident_id=incident_id.strip().upper())
+    incident = store.incidents.get(incident_id=incident_id.strip().upper())
     if incident is None:
         fail(
             f"no incident {incident_id!r} in {settings.db_path}: "
@@ -264,7 +278,7 @@ def list_incidents(everything: bool) -> None:
     """Print the open incidents as a table, from DB_PATH (no Slack needed)."""
     _, store = offline_store()
     try:
-        incidents = store.incidents(open_only=not everything)
+        incidents = store.incidents.all(open_only=not everything)
         names = UserDirectory(store, system_clock).cached_names(
             user_id for i in incidents for user_id in mentioned_user_ids(i.title)
         )
@@ -320,12 +334,12 @@ def export(incident_id: str, as_json: bool) -> None:
     settings, store = offline_store()
     try:
         incident = find_incident(store, settings, incident_id)
-        items = store.items_for_incident(incident_id=incident.id)
+        items = store.items.for_incident(incident_id=incident.id)
         document = offline.export_document(
             incident,
-            store.entries(incident_id=incident.id),
+            store.timeline.for_incident(incident_id=incident.id),
             items,
-            {item.id: store.item_changes(item_id=item.id) for item in items},
+            {item.id: store.items.changes(item_id=item.id) for item in items},
             system_clock(),
         )
     finally:

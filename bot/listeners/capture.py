@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import slackio
+from bot import capture, slackio
 from bot.deps import Deps
 from bot.domain import Incident
 from bot.parsing import ReactionTarget, captured_message, message_change, pushpin_target
@@ -24,26 +24,6 @@ from bot.parsing import ReactionTarget, captured_message, message_change, pushpi
 log = logging.getLogger(__name__)
 
 SHORTCUT = "add_to_timeline"
-
-NO_INCIDENT = (
-    "This channel has no incident, so there is no timeline to add to: "
-    "use *Add to timeline* on a message in an incident's channel."
-)
-UNREADABLE = "I couldn't read that message, so nothing was added to the timeline."
-UNREADABLE_PUSHPIN = (
-    "I couldn't read the message you marked with 📌 ({error}), so it is not on the timeline: "
-    "try *Add to timeline* from the message's ⋮ menu."
-)
-INTRO = "That is the incident's own intro message, so it stays off the timeline."
-DELETED = "That message was deleted, so it stays off the timeline."
-
-
-def _added(incident_id: str, at_text: str) -> str:
-    return f"📌 On the timeline of *{incident_id}*, at the message's own time ({at_text} UTC)."
-
-
-def _reaction_via(user_id: str) -> str:
-    return f"reaction:{user_id}"  # each person's 📌 holds the message until they remove it
 
 
 # --- the "Add to timeline" message shortcut -----------------------------------------------
@@ -55,26 +35,22 @@ def handle_add_to_timeline(
     """Ack, then store the message the payload carries; the reply and the permalink follow."""
     ack()
     channel_id = str((shortcut.get("channel") or {}).get("id") or "")
-    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     message = captured_message(channel_id, shortcut.get("message"))
-    if incident is None:
-        context["capture_reply"] = NO_INCIDENT
+    refusal = capture.shortcut_refusal(incident, message)
+    if refusal is not None:
+        context["capture_reply"] = refusal
         return
-    if message is None:
-        context["capture_reply"] = UNREADABLE
-        return
-    if message.ts == incident.intro_ts:
-        context["capture_reply"] = INTRO
-        return
+    assert incident is not None and message is not None
     user_id = str((shortcut.get("user") or {}).get("id") or "")
-    captured = deps.store.capture_message(
+    captured = deps.store.captures.hold(
         # One click, never undone: holding the message twice changes nothing, and with no
         # release to order against, a shortcut needs neither an event ID nor an event time.
         event_id=None,
         event_ts=None,
         incident_id=incident.id,
         source_key=message.key,
-        via=f"shortcut:{user_id}",
+        via=capture.shortcut_via(user_id),
         now=deps.clock(),
         at=message.at,
         text=message.text,
@@ -84,11 +60,9 @@ def handle_add_to_timeline(
         version_ts=message.version_ts,
         source="shortcut",
     )
-    if not captured:
-        context["capture_reply"] = DELETED
-        return
-    context["capture_reply"] = _added(incident.id, f"{message.at:%Y-%m-%d %H:%M}")
-    context["capture_key"] = message.key
+    context["capture_reply"] = capture.shortcut_reply(incident.id, message, captured)
+    if captured:
+        context["capture_key"] = message.key
 
 
 def reply_to_shortcut(context: BoltContext, respond: Respond) -> None:
@@ -103,14 +77,12 @@ def link_shortcut_entry(
 ) -> None:
     """After the ack: give the entry the message's permalink, which the payload lacks."""
     key = context.get("capture_key")
-    if not key or "permalink" not in deps.store.capture_gaps(source_key=key):
+    if not key or "permalink" not in deps.store.captures.gaps(source_key=key):
         return
     channel_id = str(shortcut["channel"]["id"])
     ts = str(shortcut["message"]["ts"])
     link = client.chat_getPermalink(channel=channel_id, message_ts=ts)
-    deps.store.fill_captured_message(
-        source_key=key, now=deps.clock(), permalink=str(link["permalink"])
-    )
+    deps.store.captures.fill(source_key=key, now=deps.clock(), permalink=str(link["permalink"]))
 
 
 # --- the 📌 reaction -----------------------------------------------------------------------
@@ -124,12 +96,12 @@ def handle_reaction_added(
     if found is None:
         return  # another reaction, or not in an incident channel: nothing to do
     target, incident = found
-    deps.store.capture_message(
+    deps.store.captures.hold(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
         source_key=target.key,
-        via=_reaction_via(target.user_id),
+        via=capture.reaction_via(target.user_id),
         now=deps.clock(),
         source="reaction",
     )
@@ -144,38 +116,44 @@ def read_reacted_message(
     target = pushpin_target(event)
     if not key or target is None:
         return
-    gaps = deps.store.capture_gaps(source_key=key)
+    gaps = deps.store.captures.gaps(source_key=key)
     if not gaps:
         return  # pinned or added already, or the 📌 was removed meanwhile
-    fields: dict[str, Any] = {}
     try:
-        if "text" in gaps:
-            found = read_message(client, target.channel_id, target.ts)
-            message = captured_message(target.channel_id, found)
-            if message is None:
-                log.info("The message %s was gone before it could be read", key)
-                return
-            fields = {
-                "at": message.at, "text": message.text, "actor_id": message.actor_id,
-                "actor_name": message.actor_name, "version_ts": message.version_ts,
-            }  # fmt: skip
+        fields = _read_fields(client, target) if "text" in gaps else {}
+        if fields is None:
+            log.info("The message %s was gone before it could be read", key)
+            return
         link = client.chat_getPermalink(channel=target.channel_id, message_ts=target.ts)
     except SlackApiError as exc:
-        # A reaction has no reply of its own: the person who reacted hears of it here.
-        error = slackio.slack_error(exc)
-        log.error("Reading the 📌 message %s failed: %s", key, error)
-        client.chat_postEphemeral(
-            channel=target.channel_id,
-            user=target.user_id,
-            text=UNREADABLE_PUSHPIN.format(error=error),
-        )
+        _tell_unreadable(client, target, key, exc)
         return
-    deps.store.fill_captured_message(
+    deps.store.captures.fill(
         source_key=key,
         now=deps.clock(),
         permalink=str(link["permalink"]),
         source="reaction",
         **fields,
+    )
+
+
+def _read_fields(client: WebClient, target: ReactionTarget) -> dict[str, Any] | None:
+    """The reacted message's text, time and author; None once it is gone."""
+    found = read_message(client, target.channel_id, target.ts)
+    message = captured_message(target.channel_id, found)
+    return None if message is None else capture.message_fields(message)
+
+
+def _tell_unreadable(
+    client: WebClient, target: ReactionTarget, key: str, exc: SlackApiError
+) -> None:
+    """A reaction has no reply of its own: the person who reacted hears of it here."""
+    error = slackio.slack_error(exc)
+    log.error("Reading the 📌 message %s failed: %s", key, error)
+    client.chat_postEphemeral(
+        channel=target.channel_id,
+        user=target.user_id,
+        text=capture.UNREADABLE_PUSHPIN.format(error=error),
     )
 
 
@@ -186,8 +164,8 @@ def _pushpin_in_incident(
     target = pushpin_target(event)
     if target is None:
         return None
-    incident = deps.store.incident_for_channel(channel_id=target.channel_id)
-    if incident is None or target.ts == incident.intro_ts:
+    incident = deps.store.incidents.for_channel(channel_id=target.channel_id)
+    if incident is None or not capture.on_timeline(incident, target.ts):
         return None
     return target, incident
 
@@ -198,12 +176,12 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
     if found is None:
         return
     target, incident = found
-    deps.store.release_capture(
+    deps.store.captures.release(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
         source_key=target.key,
-        via=_reaction_via(target.user_id),
+        via=capture.reaction_via(target.user_id),
         now=deps.clock(),
     )
 
@@ -234,15 +212,15 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> N
     """Every message in every channel the bot is in arrives here: all but edits and deletions
     return at once, without a query; those of messages never captured after one read."""
     change = message_change(event)
-    if change is None or not deps.store.is_captured(source_key=change.key):
+    if change is None or not deps.store.captures.exists(source_key=change.key):
         return
     if change.deleted:
-        deps.store.delete_captured_message(
+        deps.store.captures.delete(
             event_id=body.get("event_id"), source_key=change.key, now=deps.clock()
         )
         return
     assert change.message is not None
-    deps.store.edit_captured_message(
+    deps.store.captures.edit(
         event_id=body.get("event_id"),
         source_key=change.key,
         text=change.message.text,

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, slackio
 from bot.deps import Deps
-from bot.domain import Incident, TimelineEntry, milestones, out_of_order
+from bot.domain import MILESTONE_KINDS, TimelineEntry, new_order_problems
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
 
@@ -19,29 +19,29 @@ def handle_timeline(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     """Store the entry before the ack, so that an acknowledged entry is never lost."""
-    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         ack(text=blocks.not_incident_channel_text("/timeline"))
         return
     text = command.get("text", "")
     if not text.strip():
-        ack(text=blocks.timeline_listing(incident, deps.store.entries(incident_id=incident.id)))
+        ack(
+            text=blocks.timeline_listing(
+                incident, deps.store.timeline.for_incident(incident_id=incident.id)
+            )
+        )
         return
     user_id = command["user_id"]
     try:
         zone = user_zone(deps, client, user_id) if needs_user_timezone(text) else UTC
-    except UsageError as exc:
-        ack(text=str(exc))
-        return
-    try:
         parsed = parse_timeline(text, now=deps.clock(), tz=zone)
     except UsageError as exc:
         ack(text=str(exc))
         return
     milestone = parsed.kind in MILESTONE_KINDS
-    before = _order_problems(incident, deps) if milestone else []
+    before = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
     trigger_id = command.get("trigger_id")
-    entry, created = deps.store.add_entry(
+    entry, created = deps.store.timeline.add(
         incident_id=incident.id,
         at=parsed.at,
         kind=parsed.kind,
@@ -55,17 +55,9 @@ def handle_timeline(
     if created:
         context["recorded_entry"] = entry
         if milestone:
-            context["order_warnings"] = [
-                p for p in _order_problems(incident, deps) if p not in before
-            ]
+            after = deps.store.timeline.for_incident(incident_id=incident.id)
+            context["order_warnings"] = new_order_problems(incident, before, after)
     ack()
-
-
-MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved")
-
-
-def _order_problems(incident: Incident, deps: Deps) -> list[str]:
-    return out_of_order(milestones(incident, deps.store.entries(incident_id=incident.id)))
 
 
 def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
