@@ -9,10 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import actions, blocks, slackio
+from bot import actions, blocks, jobs, slackio
 from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
 from bot.parsing import UsageError, split_subcommand, unknown_subcommand
+from bot.trackers import commands as tracker_commands
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,17 @@ def handle_action(
         elif subcommand == "help":
             ack(text=f"Use {actions.ACTION_USAGE}.")
         elif subcommand == "add":
-            item, warning = _add(command, args, _require(incident), client, deps)
+            item, warning = _add(command, args, _require(incident), client, deps, context)
             if item is not None:
                 context["added_item"] = item
             ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
             ack(text=_list(command, args, incident, deps))
+        elif subcommand == "sync":
+            ack(text=tracker_commands.sync(_require(incident), command, context, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
             item_command = actions.parse_item_command(subcommand, args)
-            message, changed = _change(item_command, command["user_id"], client, deps)
+            message, changed = _change(item_command, command, client, deps, context)
             public = changed and incident is not None
             ack(text=message, response_type="in_channel" if public else "ephemeral")
         else:
@@ -60,7 +63,12 @@ def _require(incident: Incident | None) -> Incident:
 
 
 def _add(
-    command: dict[str, Any], args: str, incident: Incident, client: WebClient, deps: Deps
+    command: dict[str, Any],
+    args: str,
+    incident: Incident,
+    client: WebClient,
+    deps: Deps,
+    context: BoltContext,
 ) -> tuple[ActionItem | None, str | None]:
     now = deps.clock()
     parsed = actions.parse_add(args, today=now.date())
@@ -71,7 +79,7 @@ def _add(
     )
     trigger_id = command.get("trigger_id")
     key = f"cmd:{trigger_id}" if trigger_id else None
-    item, created = _store_item(incident, new, command["user_id"], now, key, deps)
+    item, created = _store_item(incident, new, command["user_id"], now, key, deps, context)
     return (item if created else None), actions.past_due_warning(new, item.short_id)
 
 
@@ -82,13 +90,19 @@ def _store_item(
     now: datetime,
     request_key: str | None,
     deps: Deps,
+    context: BoltContext,
 ) -> tuple[ActionItem, bool]:
-    """The one place an item is stored, from the command and from the form alike."""
-    return deps.store.items.add(
-        incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
-        due_date=new.due, due_at=new.due_at, verification=new.verification,
-        actor_id=actor_id, now=now, request_key=request_key,
-    )  # fmt: skip
+    """The one place an item is stored, from the command and from the form alike; its
+    tracker issue, when a tracker is set, is a job in the same transaction."""
+    with deps.store.transaction():
+        item, created = deps.store.items.add(
+            incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
+            due_date=new.due, due_at=new.due_at, verification=new.verification,
+            actor_id=actor_id, now=now, request_key=request_key,
+        )  # fmt: skip
+        if created:
+            tracker_commands.follow_new_item(item, incident, actor_id, now, deps, context)
+    return item, created
 
 
 def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
@@ -105,29 +119,45 @@ def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: D
 
 
 def _change(
-    item_command: actions.ItemCommand, actor_id: str, client: WebClient, deps: Deps
+    item_command: actions.ItemCommand,
+    command: dict[str, Any],
+    client: WebClient,
+    deps: Deps,
+    context: BoltContext,
 ) -> tuple[str, bool]:
     """Apply done/reopen/drop/assign/due and say what changed, in one sentence."""
-    now = deps.clock()
+    now, actor_id = deps.clock(), command["user_id"]
     item = deps.store.items.get(item_id=item_command.item_id)
     owner_id = actions.zone_owner(item_command, item)
     zone = deps.users.get(client, owner_id, before_ack=True).zone if owner_id else None
     change = actions.plan_item_change(item_command, item, actor_id=actor_id, now=now, zone=zone)
-    return change.message, _apply(item_command.item_id, change, actor_id, now, deps)
+    changed = _apply(item_command.item_id, change, actor_id, now, deps, context)
+    return change.message, changed
 
 
 def _apply(
-    item_id: int, change: actions.ItemChange, actor_id: str, now: datetime, deps: Deps
+    item_id: int,
+    change: actions.ItemChange,
+    actor_id: str,
+    now: datetime,
+    deps: Deps,
+    context: BoltContext,
 ) -> bool:
-    """Write what a command or a click decided; False when it decided nothing changes."""
+    """Write what a command or a click decided; False when it decided nothing changes. The
+    tracker's update, when a tracker is set, is a job in the same transaction."""
     if not change.fields:
         return False
-    deps.store.items.update(item_id=item_id, actor_id=actor_id, now=now, **change.fields)
+    with deps.store.transaction():
+        item = deps.store.items.update(item_id=item_id, actor_id=actor_id, now=now, **change.fields)
+        if item is not None:
+            tracker_commands.follow_change(
+                item, change.fields["change"], actor_id, now, deps, context
+            )
     return True
 
 
 def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
-    """Open the modal, or show the team the new item in the channel."""
+    """Open the modal, or show the team the new item in the channel; then the tracker's jobs."""
     if context.get("open_modal"):
         client.views_open(
             trigger_id=command["trigger_id"],
@@ -137,14 +167,13 @@ def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, 
         )
         return
     item: ActionItem | None = context.get("added_item")
-    if item is None:
-        return
-    incident = deps.store.incidents.get(incident_id=item.incident_id)
-    assert incident is not None
-    text = blocks.item_added_text(item, incident, None)
-    slackio.post_or_queue(
-        client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
-    )
+    incident = deps.store.incidents.get(incident_id=item.incident_id) if item else None
+    if item is not None and incident is not None:
+        text = blocks.item_added_text(item, incident, None)
+        slackio.post_or_queue(
+            client, deps.store, channel=command["channel_id"], text=text, now=deps.clock()
+        )
+    jobs.run_promised(context, client, deps)  # the tracker's issue, after the reply
 
 
 def handle_modal_submission(
@@ -173,7 +202,7 @@ def handle_modal_submission(
         incident_started_at=incident.started_at,
     )  # fmt: skip
     key = f"view:{view.get('id')}:{view.get('hash')}"
-    item, created = _store_item(incident, new, user_id, now, key, deps)
+    item, created = _store_item(incident, new, user_id, now, key, deps, context)
     if created:
         context["modal_item"] = item
     ack()
@@ -190,6 +219,7 @@ def post_modal_item(context: BoltContext, client: WebClient, deps: Deps) -> None
     slackio.post_or_queue(
         client, deps.store, channel=incident.channel_id, text=text, now=deps.clock()
     )
+    jobs.run_promised(context, client, deps)
 
 
 SNOOZES = {blocks.NUDGE_SNOOZE_DAY: timedelta(days=1), blocks.NUDGE_SNOOZE_WEEK: timedelta(days=7)}
@@ -207,7 +237,7 @@ def handle_nudge_button(
     snooze = None if action_id == blocks.NUDGE_DONE else SNOOZES[action_id]
     change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
     if item is not None:
-        _apply(item.id, change, user_id, now, deps)
+        _apply(item.id, change, user_id, now, deps, context)
     context["button_outcome"] = (item, change.message)
     ack()
 
@@ -232,4 +262,6 @@ def register(app: App) -> None:
     app.command("/action")(ack=handle_action, lazy=[after_ack])
     app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[post_modal_item])
     for action_id in blocks.NUDGE_ACTIONS:
-        app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message])
+        app.action(action_id)(
+            ack=handle_nudge_button, lazy=[update_nudge_message, jobs.run_promised]
+        )

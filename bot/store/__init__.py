@@ -24,6 +24,7 @@ from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
 from bot.store.outbox import Outbox
 from bot.store.timeline import Timeline
+from bot.store.trackers import Trackers
 from bot.store.users import CachedUser, Users
 
 __all__ = ["CachedUser", "Store", "from_db_time", "to_db_time"]
@@ -47,6 +48,7 @@ class Store:
         self.outbox = Outbox(self.connections)
         self.users = Users(self.connections)
         self.jobs = JobRows(self.connections)
+        self.trackers = Trackers(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

@@ -51,6 +51,15 @@ class TrackerSettings:
         return self.kind is not None
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every token and webhook secret set, for the log's redaction."""
+        values = (
+            self.github_token, self.github_webhook_secret, self.jira_api_token, self.jira_pat,
+            self.jira_webhook_secret, self.linear_api_key, self.linear_webhook_secret,
+        )  # fmt: skip
+        return tuple(value for value in values if value)
+
+    @property
     def jira_cloud(self) -> bool:
         """Email + API token is Jira Cloud (REST v3); a personal access token is Data Center."""
         return self.jira_pat is None
