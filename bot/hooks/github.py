@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-from bot.hooks import HOOKS_PREFIX, MALFORMED, UNAUTHORIZED, Answer, Delivery, Hook
-from bot.trackers.webhooks import is_json_object, parse_github, verify_github
+from bot.hooks import Hook
+from bot.trackers.inbound import tracker_hook
+from bot.trackers.webhooks import parse_github, verify_github
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-    from bot.deps import Deps
     from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def hook(settings: Settings) -> Hook | None:
@@ -23,19 +18,9 @@ def hook(settings: Settings) -> Hook | None:
     secret = trackers.github_webhook_secret
     if trackers.kind != "github" or not secret:
         return None
-    users = dict(trackers.github_users)
-
-    def handle(delivery: Delivery, deps: Deps, client: WebClient) -> Answer:
-        if not verify_github(delivery.body, delivery.headers, secret):
-            log.info("GitHub webhook refused: bad X-Hub-Signature-256")
-            return UNAUTHORIZED
-        if not is_json_object(delivery.body):
-            return MALFORMED
-        change = parse_github(delivery.body, delivery.headers)
-        if change is None:  # ping, labels, comments…: nothing the bot follows
-            return Answer(200, {"ok": True, "ignored": delivery.header("x-github-event")})
-        from bot.trackers.inbound import receive
-
-        return receive(change, deps=deps, client=client, github_users=users)
-
-    return Hook(HOOKS_PREFIX + "github", handle)
+    return tracker_hook(
+        "github",
+        verify=lambda delivery, now: verify_github(delivery.body, delivery.headers, secret),
+        parse=parse_github,
+        github_users=dict(trackers.github_users),
+    )

@@ -10,21 +10,45 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.hooks import Answer
+from bot.hooks import HOOKS_PREFIX, MALFORMED, UNAUTHORIZED, Answer, Delivery, Hook
 from bot.trackers.jobs import enqueue_notice
 from bot.trackers.sync import decide_inbound, tracker_actor
-from bot.trackers.webhooks import TrackerChange
+from bot.trackers.webhooks import TrackerChange, is_json_object
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+
+Verify = Callable[[Delivery, datetime], bool]
+Parse = Callable[[bytes, Mapping[str, str]], TrackerChange | None]
+
+
+def tracker_hook(
+    source: str, *, verify: Verify, parse: Parse, github_users: Mapping[str, str] | None = None
+) -> Hook:
+    """``POST /hooks/<source>``: verify (401), parse (400 for a body that is not a JSON
+    object; 200 for events the bot does not follow), then :func:`receive`."""
+
+    def handle(delivery: Delivery, deps: Deps, client: WebClient) -> Answer:
+        if not verify(delivery, deps.clock()):
+            log.info("%s webhook refused: verification failed", source)
+            return UNAUTHORIZED
+        if not is_json_object(delivery.body):
+            return MALFORMED
+        change = parse(delivery.body, delivery.headers)
+        if change is None:  # a ping, a label, a comment…: nothing the bot follows
+            return Answer(200, {"ok": True, "ignored": "not a change the bot follows"})
+        return receive(change, deps=deps, client=client, github_users=github_users)
+
+    return Hook(HOOKS_PREFIX + source, handle)
 
 
 def receive(
