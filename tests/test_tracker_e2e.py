@@ -477,3 +477,15 @@ def test_forged_or_stale_webhooks_change_nothing(hooked: tuple[World, HookServer
         payload["webhookTimestamp"] -= 61_000
         assert send(world, server, payload, delivery="old").status_code == 401
     assert world.item().status == "open"
+
+
+def test_mark_done_in_a_nudge_closes_the_issue(github: World) -> None:
+    from tests.test_actions import block_actions
+
+    github.action("add <@U_BOB> add a canary stage")
+    wait_until(lambda: github.item().issue_key is not None)
+    click = block_actions("nudge_mark_done", "1", message_ts="1795789200.000100")
+    assert github.slack.dispatch(click).status == 200
+    wait_until(lambda: github.issues()[1]["state"] == "closed")
+    assert github.issues()[1]["state_reason"] == "completed"
+    assert "marked done in Slack by bob" in github.tracker_fake.comments[1][-1]  # type: ignore[attr-defined]

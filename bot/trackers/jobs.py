@@ -193,7 +193,7 @@ def _push_state(
     row = deps.store.trackers.row(item_id=item.id, tracker=tracker.kind)
     assert row is not None
     ref = IssueRef(row["tracker"], row["issue_id"], row["issue_key"], row["url"])
-    who = _name(job.requested_by, deps, client)
+    who = _name(_last_status_actor(item, deps) or job.requested_by, deps, client)
     with _translated(tracker, item, job, deps, client, "update the issue"):
         if item.status != row["pushed_status"]:
             if item.status == "done":
@@ -246,6 +246,14 @@ def _email(user_id: str, client: WebClient) -> str | None:
         raise
     email = profile.get("email")
     return str(email) if email else None
+
+
+def _last_status_actor(item: ActionItem, deps: Deps) -> str | None:
+    """Who made the item's latest done, drop or reopen, from its history: the job that
+    pushes it may belong to someone else (a create that carried a later change along)."""
+    changes = deps.store.items.changes(item_id=item.id)
+    status_changes = [c for c in changes if c["change"] in ("done", "dropped", "reopened")]
+    return str(status_changes[-1]["actor_id"]) if status_changes else None
 
 
 def _name(user_id: str | None, deps: Deps, client: WebClient) -> str:
