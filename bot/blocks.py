@@ -137,7 +137,7 @@ def help_text() -> str:
             "`/action` alone opens a form.",
             "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "
             "`/action done|reopen ID` · `/action drop ID [reason]` · `/action assign ID @user` · "
-            "`/action due ID DATE`.",
+            "`/action due ID DATE` · `/action sync` (push items to the tracker).",
             "• `/incident sev sev1|sev2|sev3|sev4` · `/incident status investigating|identified|"
             "mitigated|monitoring|resolved` · `/incident resolve [how it was resolved]`: change "
             "the incident; each change joins the timeline, the topic and the pinned intro.",

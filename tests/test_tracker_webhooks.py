@@ -7,8 +7,11 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.trackers.webhooks import (
     item_id_from,
@@ -149,3 +152,55 @@ def test_marker_is_read_from_markdown_wiki_and_adf() -> None:
         ],
     }
     assert item_id_from(adf) == 3
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.json"))),
+    path=st.lists(
+        st.sampled_from(
+            [
+                "issue",
+                "fields",
+                "data",
+                "assignee",
+                "changelog",
+                "items",
+                "state",
+                "user",
+                "sender",
+                "updatedFrom",
+                "status",
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    value=json_values,
+)
+def test_any_shape_under_a_valid_signature_parses_or_is_none(
+    name: str, path: list[str], value: Any
+) -> None:
+    """A body of the wrong shape (even signed) is None or a change, never an exception."""
+    payload = json.loads(body_of(name))
+    node = payload
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            break
+        node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else node[key]
+    if isinstance(node, dict):
+        node[path[-1]] = value
+    body = json.dumps(payload).encode()
+    headers = {"x-github-event": "issues", "x-github-delivery": "d", "linear-delivery": "d"}
+    for parse in (parse_github, parse_jira, parse_linear):
+        change = parse(body, headers)
+        assert change is None or change.delivery

@@ -94,15 +94,15 @@ def parse_github(body: bytes, headers: Mapping[str, str]) -> TrackerChange | Non
         return None
     action = payload.get("action")
     issue = payload.get("issue")
-    repo = (payload.get("repository") or {}).get("full_name")
+    repo = _obj(payload.get("repository")).get("full_name")
     delivery = headers.get("x-github-delivery", "")
     if action not in ("closed", "reopened", "assigned", "edited") or not isinstance(issue, dict):
         return None
     if not delivery or not repo or not isinstance(issue.get("number"), int):
         return None
     number = issue["number"]
-    sender = payload.get("sender") or {}
-    assignee = payload.get("assignee") or {}
+    sender = _obj(payload.get("sender"))
+    assignee = _obj(payload.get("assignee"))
     at = issue.get("closed_at") if action == "closed" else issue.get("updated_at")
     return TrackerChange(
         tracker="github",
@@ -114,7 +114,7 @@ def parse_github(body: bytes, headers: Mapping[str, str]) -> TrackerChange | Non
         at=_iso(at),
         item_id=item_id_from(issue.get("body") or ""),
         not_planned=issue.get("state_reason") == "not_planned",
-        assignee=assignee.get("login") if isinstance(assignee, dict) else None,
+        assignee=_text(assignee.get("login")),
     )
 
 
@@ -126,14 +126,14 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> TrackerChange | None:
         return None
     if not isinstance(stamp, int) or not issue.get("key"):
         return None
-    fields = issue.get("fields") or {}
+    fields = _obj(issue.get("fields"))
     changed = {
         str(entry.get("field", "")).lower(): entry
-        for entry in ((payload.get("changelog") or {}).get("items") or [])
+        for entry in _list(_obj(payload.get("changelog")).get("items"))
         if isinstance(entry, dict)
     }
-    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
-    assignee = fields.get("assignee") or {}
+    category = _obj(_obj(fields.get("status")).get("statusCategory")).get("key")
+    assignee = _obj(fields.get("assignee"))
     if "status" in changed:
         action = "closed" if category == "done" else "reopened"
     elif "assignee" in changed:
@@ -142,11 +142,11 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> TrackerChange | None:
         action = "edited"
     else:
         return None
-    resolution = str((fields.get("resolution") or {}).get("name", "")).lower()
+    resolution = str(_obj(fields.get("resolution")).get("name", "")).lower()
     hook = headers.get("x-atlassian-webhook-identifier") or ",".join(
         str(i) for i in payload.get("matchedWebhookIds") or []
     )
-    user = payload.get("user") or {}
+    user = _obj(payload.get("user"))
     return TrackerChange(
         tracker="jira",
         delivery=f"jira:{hook or 'webhook'}:{stamp}:{issue.get('id') or issue['key']}",
@@ -157,20 +157,20 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> TrackerChange | None:
         at=datetime.fromtimestamp(stamp / 1000, UTC),
         item_id=item_id_from(fields.get("description") or ""),
         not_planned=any(word in resolution for word in NOT_PLANNED_WORDS),
-        assignee=(assignee.get("accountId") or assignee.get("name")) if assignee else None,
-        assignee_email=assignee.get("emailAddress") if assignee else None,
+        assignee=_text(assignee.get("accountId") or assignee.get("name")),
+        assignee_email=_text(assignee.get("emailAddress")),
     )
 
 
 def parse_linear(body: bytes, headers: Mapping[str, str]) -> TrackerChange | None:
     payload = _json(body)
     data = payload.get("data")
-    before = payload.get("updatedFrom") or {}
+    before = _obj(payload.get("updatedFrom"))
     if payload.get("type") != "Issue" or payload.get("action") != "update":
         return None
     if not isinstance(data, dict) or not data.get("id") or not payload.get("webhookId"):
         return None
-    state = (data.get("state") or {}).get("type")
+    state = _obj(data.get("state")).get("type")
     if "stateId" in before:
         action = "closed" if state in ("completed", "canceled") else "reopened"
     elif "assigneeId" in before:
@@ -179,8 +179,8 @@ def parse_linear(body: bytes, headers: Mapping[str, str]) -> TrackerChange | Non
         action = "edited"
     else:
         return None
-    assignee = data.get("assignee") or {}
-    actor = payload.get("actor") or {}
+    assignee = _obj(data.get("assignee"))
+    actor = _obj(payload.get("actor"))
     sent = headers.get("linear-delivery") or str(payload.get("webhookTimestamp", ""))
     return TrackerChange(
         tracker="linear",
@@ -192,14 +192,28 @@ def parse_linear(body: bytes, headers: Mapping[str, str]) -> TrackerChange | Non
         at=_iso(data.get("completedAt") or data.get("canceledAt") or data.get("updatedAt")),
         item_id=item_id_from(data.get("description") or ""),
         not_planned=state == "canceled",
-        assignee=data.get("assigneeId") or assignee.get("id"),
-        assignee_email=assignee.get("email"),
+        assignee=_text(data.get("assigneeId") or assignee.get("id")),
+        assignee_email=_text(assignee.get("email")),
     )
 
 
 def is_json_object(body: bytes) -> bool:
     """A body the trackers would send: one JSON object."""
     return bool(_json(body))
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a body of the wrong shape reads
+    as missing fields, never as a traceback."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _json(body: bytes) -> dict[str, Any]:
