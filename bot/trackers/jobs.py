@@ -139,10 +139,11 @@ def _create(job: Job, deps: Deps, client: WebClient) -> None:
     incident = deps.store.incidents.get(incident_id=item.incident_id)
     assert incident is not None
     with _translated(tracker, item, job, deps, client, "create the issue"):
+        # The note is worked out even for an issue found by its marker, whose create (with
+        # the same assignee) lost its answer: the channel still hears who owns it.
+        account, note = _owner_account(tracker, item.owner_id, deps, client)
         ref = tracker.find_by_marker(marker(item))
-        note = ""
         if ref is None:
-            account, note = _owner_account(tracker, item.owner_id, deps, client)
             ref = tracker.create(
                 NewIssue(
                     title=title(item),
@@ -153,17 +154,28 @@ def _create(job: Job, deps: Deps, client: WebClient) -> None:
                     assignee=account,
                 )
             )
+    channel = job.notify_channel or incident.channel_id
+    where = DISPLAY_NAMES[tracker.kind]
+    text = f"🔗 {with_issue(item.short_id, ref)} is in {where}{note}: {item.text}"
+    now = deps.clock()
+    # The link and the line that announces it are one commit: a retry after Slack failed
+    # finds the link and the pending line, and neither is lost nor doubled.
+    with deps.store.transaction():
         deps.store.trackers.add_link(
             item_id=item.id,
             ref=ref,
             pushed={"status": "open", "owner": item.owner_id, "due": item.due_date},
-            now=deps.clock(),
+            now=now,
         )
-    channel = job.notify_channel or incident.channel_id
-    if channel:
-        name = DISPLAY_NAMES[tracker.kind]
-        text = f"🔗 {with_issue(item.short_id, ref)} is in {name}{note}: {item.text}"
-        client.chat_postMessage(channel=channel, text=text)
+        notice = (
+            enqueue_notice(
+                deps.store, key=f"created:{job.key}", channel=channel, text=text, now=now
+            )
+            if channel
+            else None
+        )
+    if notice is not None:
+        deps.jobs.run(notice, deps=deps, client=client)
     # The item may have changed while the issue was being made.
     fresh = deps.store.items.get(item_id=item.id)
     if fresh is not None:
