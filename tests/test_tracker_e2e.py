@@ -489,3 +489,16 @@ def test_mark_done_in_a_nudge_closes_the_issue(github: World) -> None:
     wait_until(lambda: github.issues()[1]["state"] == "closed")
     assert github.issues()[1]["state_reason"] == "completed"
     assert "marked done in Slack by bob" in github.tracker_fake.comments[1][-1]  # type: ignore[attr-defined]
+
+
+def test_slack_failing_the_announcement_neither_loses_nor_doubles_it(github: World) -> None:
+    github.slack_fake.fail("chat.postMessage", error="internal_error", times=2)
+    github.action("add add a canary stage")
+    wait_until(lambda: github.item().issue_key is not None)
+    wait_until(lambda: any(j["kind"] == "tracker_notice" and j["state"] == "pending"
+                           and j["attempts"] >= 1 for j in github.jobs()))  # fmt: skip
+    assert github.said("🔗") == []
+    github.sweep_later(seconds=10)
+    github.sweep_later(seconds=30)
+    assert len(github.said("🔗")) == 1
+    assert len(github.issues()) == 1
