@@ -359,7 +359,8 @@ class ActionItem:
     def slack_label(self) -> str:
         """``AI-7 · <url|acme/ops#12>`` in Slack mrkdwn; ``AI-7`` while it has no issue."""
         if self.issue_key and self.issue_url:
-            return f"{self.short_id} · <{self.issue_url}|{self.issue_key}>"
+            key = self.issue_key.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return f"{self.short_id} · <{self.issue_url}|{key}>"
         return self.short_id
 
     @property

@@ -73,3 +73,9 @@ def test_links() -> None:
     assert (
         markdown_link("AI-7", ref) == "AI-7 · [acme/ops#12](https://github.com/acme/ops/issues/12)"
     )
+
+
+def test_the_trackers_names_cannot_ping_the_channel() -> None:
+    decision = decide_inbound(replace(CLOSED, actor="<!channel> & co"), ITEM, now=NOW)
+    assert decision.line is not None
+    assert "<!channel>" not in decision.line and "&lt;!channel&gt; &amp; co" in decision.line

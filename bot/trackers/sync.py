@@ -44,8 +44,9 @@ def decide_inbound(
     """Closing marks the item done (or dropped, when closed as not planned), reopening reopens
     it, reassigning to someone with a known Slack user moves it. A change that matches the
     item already (the echo of the bot's own update) does nothing, so nothing loops."""
-    where = f"{DISPLAY_NAMES[change.tracker]} ({change.issue_key})"
-    who = change.actor
+    # The tracker's names are not Slack's: escaped, a display name "<!channel>" pings no one.
+    where = f"{DISPLAY_NAMES[change.tracker]} ({_escape(change.issue_key)})"
+    who = _escape(change.actor)
     short = item.short_id
     if change.action == "closed":
         if item.status != "open":
@@ -91,7 +92,7 @@ def decide_inbound(
 
 def issue_link(ref: IssueRef | None) -> str:
     """``<url|acme/ops#12>`` for Slack, or nothing when the item has no issue yet."""
-    return f"<{ref.url}|{ref.key}>" if ref else ""
+    return f"<{ref.url}|{_escape(ref.key)}>" if ref else ""
 
 
 def with_issue(short_id: str, ref: IssueRef | None) -> str:
@@ -102,3 +103,8 @@ def with_issue(short_id: str, ref: IssueRef | None) -> str:
 def markdown_link(short_id: str, ref: IssueRef | None) -> str:
     """The draft's Action Item cell: ``AI-7 · [acme/ops#12](url)``."""
     return f"{short_id} · [{ref.key}]({ref.url})" if ref else short_id
+
+
+def _escape(text: str) -> str:
+    """Text from outside Slack, shown as typed in mrkdwn (``&``, ``<``, ``>`` escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
