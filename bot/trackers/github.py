@@ -112,7 +112,14 @@ class GitHubTracker:
         self._call(lambda: issue.create_comment(comment))
 
     def assign(self, ref: IssueRef, assignee: str | None) -> None:
-        self._call(lambda: self._issue(ref).edit(assignees=[assignee] if assignee else []))
+        try:
+            self._call(lambda: self._issue(ref).edit(assignees=[assignee] if assignee else []))
+        except _Invalid:
+            raise Refused(
+                f"GitHub cannot assign {assignee} in {self._repo_name} (422)",
+                status=422,
+                setting="GITHUB_USERS",
+            ) from None
 
     def set_due(self, ref: IssueRef, due_date: str) -> None:
         """GitHub issues have no due date (milestones are left alone): the body shows it."""

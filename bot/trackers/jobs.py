@@ -103,29 +103,20 @@ def enqueue_notice(store: Store, *, key: str, channel: str, text: str, now: date
 # -- handlers -------------------------------------------------------------------------------
 
 
-class _ItemLocks:
-    """One lock per item: two jobs of one item (a ``done`` then a quick ``reopen``) must not
-    interleave, or the later one compares with what the earlier one has not yet recorded."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[int, threading.Lock] = {}
-
-    def __call__(self, item_id: int) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(item_id, threading.Lock())
-
-
-_item_lock = _ItemLocks()
+# Tracker calls run one at a time in this process. Two jobs of one item (a ``done`` then a
+# quick ``reopen``) must not interleave, or the later compares with what the earlier has not
+# yet recorded; and PyGithub and jira do not promise that one client serves threads at once.
+# A few calls per item do not need more.
+_one_at_a_time = threading.Lock()
 
 
 def run_create(job: Job, deps: Deps, client: WebClient) -> None:
-    with _item_lock(int(job.payload["item_id"])):
+    with _one_at_a_time:
         _create(job, deps, client)
 
 
 def run_update(job: Job, deps: Deps, client: WebClient) -> None:
-    with _item_lock(int(job.payload["item_id"])):
+    with _one_at_a_time:
         _update(job, deps, client)
 
 
