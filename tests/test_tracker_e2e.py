@@ -502,3 +502,19 @@ def test_slack_failing_the_announcement_neither_loses_nor_doubles_it(github: Wor
     github.sweep_later(seconds=30)
     assert len(github.said("🔗")) == 1
     assert len(github.issues()) == 1
+
+
+def test_an_item_from_the_form_becomes_an_issue_too(github: World) -> None:
+    from tests.test_actions import view_submission
+
+    answer = github.slack.dispatch(
+        view_submission(
+            github.channel,
+            text={"type": "plain_text_input", "value": "rotate the keys"},
+            owner={"type": "users_select", "selected_user": "U_BOB"},
+        )
+    )
+    assert answer.status == 200
+    wait_until(lambda: github.said("🔗"))
+    [issue] = github.issues().values()
+    assert issue["title"] == "rotate the keys" and issue["assignee"]["login"] == "bob-gh"
