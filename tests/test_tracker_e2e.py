@@ -518,3 +518,29 @@ def test_an_item_from_the_form_becomes_an_issue_too(github: World) -> None:
     wait_until(lambda: github.said("🔗"))
     [issue] = github.issues().values()
     assert issue["title"] == "rotate the keys" and issue["assignee"]["login"] == "bob-gh"
+
+
+def test_a_create_left_by_a_crashed_process_is_finished_by_the_sweep_once(github: World) -> None:
+    """The process claimed the job, created the issue, and died before recording it."""
+    from bot.trackers import NewIssue
+    from bot.trackers.jobs import enqueue_create
+    from bot.trackers.render import labels, markdown_body, marker, title
+
+    tracker, github.deps.tracker = github.deps.tracker, None
+    github.action("add rotate the keys")  # recorded while no tracker job is written
+    github.deps.tracker = tracker
+    item = github.item()
+    now = github.clock()
+    with github.store.transaction():
+        job_id = enqueue_create(github.store, item, now=now, requested_by="U_ALICE",
+                                channel=github.channel)  # fmt: skip
+    assert github.store.jobs.claim(job_id=job_id, now=now, stale_before=now, token="dead")
+    incident = github.store.incidents.get(incident_id=item.incident_id)
+    assert tracker is not None and incident is not None
+    tracker.create(NewIssue(title(item), markdown_body(item, incident), marker(item), labels(item)))
+    github.sweep_later(seconds=30)  # still within the dead process's lease
+    assert github.said("🔗") == []
+    github.sweep_later(minutes=3)
+    assert len(github.issues()) == 1
+    assert github.item().issue_key == "acme/ops#1"
+    assert len(github.said("🔗")) == 1
