@@ -262,6 +262,8 @@ def _last_status_actor(item: ActionItem, deps: Deps) -> str | None:
 def _name(user_id: str | None, deps: Deps, client: WebClient) -> str:
     if not user_id:
         return "someone"
+    if ":" in user_id:  # a tracker's user (``github:octocat``), not a Slack ID
+        return user_id.split(":", 1)[1]
     return deps.users.get(client, user_id).name
 
 
