@@ -142,7 +142,7 @@ def help_text() -> str:
             "`/action` alone opens a form.",
             "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "
             "`/action done|reopen ID` · `/action drop ID [reason]` · `/action assign ID @user` · "
-            "`/action due ID DATE`.",
+            "`/action due ID DATE` · `/action sync` (push items to the tracker).",
             "• `/incident sev sev1|sev2|sev3|sev4` · `/incident status investigating|identified|"
             "mitigated|monitoring|resolved` · `/incident resolve [how it was resolved]`: change "
             "the incident; each change joins the timeline, the topic and the pinned intro.",
@@ -250,7 +250,7 @@ def item_line(item: ActionItem, now: datetime) -> str:
     """One item in a listing: id, status, due date, owner, text."""
     verify = f" · verify: {clip(item.verification)}" if item.verification else ""
     return (
-        f"• *{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"• *{item.slack_label}* {item_status_label(item, now)} · due {item.due_date} "
         f"({item.horizon}) · <@{item.owner_id}> · {clip(item.text)}{verify}"
     )
 
@@ -277,7 +277,7 @@ def _channel_link(incident: Incident) -> str:
 def nudge_text(item: ActionItem, incident: Incident, now: datetime) -> str:
     days = item.days_overdue(now)
     return (
-        f"⏰ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue: {item.text} "
+        f"⏰ {item.slack_label} is {days} day{'s' if days != 1 else ''} overdue: {item.text} "
         f"({incident.id}, due {item.due_date})"
     )
 
@@ -292,7 +292,7 @@ def nudge_blocks(item: ActionItem, incident: Incident, now: datetime) -> list[di
             "text": {
                 "type": "mrkdwn",
                 "text": (
-                    f"⏰ *{item.short_id} is {days} day{'s' if days != 1 else ''} overdue*\n"
+                    f"⏰ *{item.slack_label} is {days} day{'s' if days != 1 else ''} overdue*\n"
                     f"{_clip(item.text, 2800)}"
                 ),
             },
@@ -460,7 +460,7 @@ def home_incident_text(incident: Incident, now: datetime) -> str:
 def home_item_text(item: ActionItem, now: datetime) -> str:
     """One of the viewer's open action items on the App Home tab."""
     return (
-        f"*{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"*{item.slack_label}* {item_status_label(item, now)} · due {item.due_date} "
         f"({item.horizon}) · `{item.incident_id}`\n{_clip(item.text)}"
     )
 

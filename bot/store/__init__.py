@@ -27,6 +27,7 @@ from bot.store.items import Items
 from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
 from bot.store.timeline import Timeline
+from bot.store.trackers import Trackers
 from bot.store.users import CachedUser, Users
 
 __all__ = ["CachedUser", "Store", "from_db_time", "to_db_time"]
@@ -52,6 +53,7 @@ class Store:
         self.jobs = JobRows(self.connections)
         self.commands = Commands(self.connections)
         self.canvases = CanvasRepository(self.connections)
+        self.trackers = Trackers(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an
