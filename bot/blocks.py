@@ -265,7 +265,7 @@ def item_added_text(item: ActionItem, incident: Incident, warning: str | None) -
     verify = f"\nVerify: {item.verification}" if item.verification else ""
     note = f"\n⚠️ {warning}" if warning else ""
     return (
-        f"📌 *{item.short_id}* added to {incident.id}: {item.text}\n"
+        f"📌 *{item.slack_label}* added to {incident.id}: {item.text}\n"
         f"Owner <@{item.owner_id}> · due {item.due_date} · {item.horizon}{verify}{note}"
     )
 
@@ -338,7 +338,7 @@ def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]
     return [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{item.short_id}*: {_clip(item.text, 2800)}"},
+            "text": {"type": "mrkdwn", "text": f"*{item.slack_label}*: {_clip(item.text, 2800)}"},
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": message}]},
     ]
@@ -347,7 +347,7 @@ def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]
 def escalation_text(item: ActionItem, incident: Incident, number: int, now: datetime) -> str:
     days = item.days_overdue(now)
     return (
-        f"⚠️ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue after {number} "
+        f"⚠️ {item.slack_label} is {days} day{'s' if days != 1 else ''} overdue after {number} "
         f"reminders: {item.text}. Owner <@{item.owner_id}>, commander <@{incident.commander_id}>: "
         f"please update it with `/action done {item.short_id}`, `/action due {item.short_id} DATE` "
         f"or `/action drop {item.short_id} reason`."

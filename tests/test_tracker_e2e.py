@@ -227,7 +227,8 @@ def test_the_tracker_down_is_retried_with_backoff(world: World) -> None:
 def test_a_permanent_refusal_is_one_line_naming_the_setting(world: World, status: int) -> None:
     world.tracker_fake.fail(CREATE[world.kind], status, times=5)
     world.action("add fix the alert threshold")
-    wait_until(lambda: world.jobs()[-1]["state"] == "failed")
+    wait_until(lambda: [j["state"] for j in world.jobs() if j["kind"] == "tracker_create"]
+               == ["failed"])  # fmt: skip
     setting = {
         ("github", 401): "GITHUB_TOKEN", ("github", 403): "GITHUB_TOKEN",
         ("github", 404): "GITHUB_REPO", ("jira", 401): "JIRA_API_TOKEN",
@@ -495,7 +496,7 @@ def test_slack_failing_the_announcement_neither_loses_nor_doubles_it(github: Wor
     github.slack_fake.fail("chat.postMessage", error="internal_error", times=2)
     github.action("add add a canary stage")
     wait_until(lambda: github.item().issue_key is not None)
-    wait_until(lambda: any(j["kind"] == "tracker_notice" and j["state"] == "pending"
+    wait_until(lambda: any(j["kind"] == "reply" and j["state"] == "pending"
                            and j["attempts"] >= 1 for j in github.jobs()))  # fmt: skip
     assert github.said("🔗") == []
     github.sweep_later(seconds=10)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import jobs
+from bot import jobs, membership
 from bot.domain import ActionItem, Incident
 from bot.trackers import DISPLAY_NAMES
 from bot.trackers.jobs import enqueue_create, enqueue_update
@@ -57,7 +57,8 @@ def follow_change(
 
 
 def sync(incident: Incident, command: dict[str, Any], context: Any, deps: Deps) -> str:
-    """``/action sync``: a create job for each of the incident's items without an issue."""
+    """``/action sync``: a create job for each of the incident's items without an issue, in
+    one transaction with the command's ``trigger_id``, so a replay adds none."""
     tracker = deps.tracker
     if tracker is None:
         return NO_TRACKER
@@ -69,6 +70,8 @@ def sync(incident: Incident, command: dict[str, Any], context: Any, deps: Deps) 
     if not missing:
         return f"Every action item of {incident.id} already has its {name} issue."
     with deps.store.transaction():
+        if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
+            return membership.REPLAYED
         for item in missing:
             job_id = enqueue_create(
                 deps.store, item, now=now, requested_by=command["user_id"],

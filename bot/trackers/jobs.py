@@ -9,7 +9,8 @@ any order, leave the issue as the item is.
 
 A passing failure (down, 429) is ``RetryLater`` (a 429 with its reset); a refusal for good
 (401, 403, 404) is one line in the incident channel and the log naming the setting, then
-``GiveUp``: the items stay as they are.
+``GiveUp``: the items stay as they are. Lines for the channel are the bot's ``reply`` jobs
+(``bot/work/replies.py``): posted once, their text quieted by ``clean_text``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import ActionItem
 from bot.jobs import GiveUp, Job, Jobs, RetryLater
+from bot.parsing import clean_text
 from bot.trackers import (
     DISPLAY_NAMES,
     IssueRef,
@@ -36,6 +38,7 @@ from bot.trackers import (
 )
 from bot.trackers.render import change_comment, labels, marker, title
 from bot.trackers.sync import with_issue
+from bot.work import replies
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -45,13 +48,11 @@ log = logging.getLogger(__name__)
 
 CREATE = "tracker_create"
 UPDATE = "tracker_update"
-NOTICE = "tracker_notice"
 
 
 def register_jobs(jobs: Jobs) -> None:
     jobs.register(CREATE, run_create, failure_text=_create_failed)
     jobs.register(UPDATE, run_update, failure_text=_update_failed)
-    jobs.register(NOTICE, run_notice, failure_text=lambda job: "")
 
 
 # -- enqueueing (inside the caller's transaction) -------------------------------------------
@@ -93,11 +94,11 @@ def enqueue_update(
 
 
 def enqueue_notice(store: Store, *, key: str, channel: str, text: str, now: datetime) -> int:
-    """One line for the incident channel, sent after the webhook's answer."""
-    return store.jobs.add(
-        kind=NOTICE, key=f"tracker:notice:{key}", payload={"channel": channel, "text": text},
-        now=now, incident_id=None, requested_by=None, notify_channel=None,
-    )  # fmt: skip
+    """One line for the incident channel (inside the caller's transaction): a ``reply`` job,
+    posted once, in which no group is notified."""
+    line = clean_text(text).replace("\n", " ")
+    key = f"tracker:notice:{key}"
+    return replies.add_reply(store, key=key, channel=channel, text=line, now=now)
 
 
 # -- handlers -------------------------------------------------------------------------------
@@ -181,10 +182,6 @@ def _update(job: Job, deps: Deps, client: WebClient) -> None:
     if deps.store.trackers.row(item_id=item.id, tracker=tracker.kind) is None:
         return  # no issue yet: its create job carries the item's state when it runs
     _push_state(tracker, item, job, deps, client)
-
-
-def run_notice(job: Job, deps: Deps, client: WebClient) -> None:
-    client.chat_postMessage(channel=job.payload["channel"], text=job.payload["text"])
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -298,8 +295,13 @@ class _translated:
         incident = self.deps.store.incidents.get(incident_id=self.item.incident_id)
         channel = self.job.notify_channel or (incident.channel_id if incident else None)
         if channel:
-            self.client.chat_postMessage(channel=channel, text=line)
-        raise GiveUp("") from None  # the channel was told; no second message to the requester
+            deps, now = self.deps, self.deps.clock()
+            with deps.store.transaction():
+                notice = enqueue_notice(
+                    deps.store, key=f"refused:{self.job.key}", channel=channel, text=line, now=now
+                )
+            deps.jobs.run(notice, deps=deps, client=self.client)
+        raise GiveUp("") from None  # the channel is told; no second message to the requester
 
 
 def _create_failed(job: Job) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import ActionItem
+from bot.parsing import clean_text
 from bot.trackers import DISPLAY_NAMES, IssueRef
 from bot.trackers.webhooks import TrackerChange
 
@@ -35,7 +36,8 @@ class Inbound:
 
 def tracker_actor(change: TrackerChange) -> str:
     """The actor recorded in the item's history: ``github:octocat``."""
-    return f"{change.tracker}:{change.actor}"
+    name = clean_text(change.actor).replace("\n", " ")
+    return f"{change.tracker}:{name}"
 
 
 def decide_inbound(
@@ -106,5 +108,7 @@ def markdown_link(short_id: str, ref: IssueRef | None) -> str:
 
 
 def _escape(text: str) -> str:
-    """Text from outside Slack, shown as typed in mrkdwn (``&``, ``<``, ``>`` escaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from outside Slack, shown as typed in mrkdwn (``&``, ``<``, ``>`` escaped) and
+    passed through ``clean_text`` as all stored text is (no controls, bidi or newlines)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return clean_text(escaped).replace("\n", " ")
