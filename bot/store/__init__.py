@@ -2,9 +2,8 @@
 
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
-``store.items``, ``store.nudges``, ``store.users`` and ``store.jobs``.
-``store.items``, ``store.nudges``, ``store.outbox``, ``store.users``, ``store.jobs`` and
-``store.canvases``.
+``store.items``, ``store.nudges``, ``store.users``, ``store.jobs``, ``store.commands``,
+``store.canvases`` and ``store.trackers``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
