@@ -23,10 +23,10 @@ ADD_USAGE = (
 )
 ACTION_USAGE = (
     f"{ADD_USAGE}; `/action list [mine]`; `/action done|reopen ID`; `/action drop ID [reason]`; "
-    "`/action assign ID @user`; `/action due ID DATE`"
+    "`/action assign ID @user`; `/action due ID DATE`; `/action sync`"
 )
 DATE_FORMS = "`2026-12-04`, `Dec 4`, `tomorrow`, `friday`, `in 3 days` or `next week`"
-SUBCOMMANDS = ("add", "list", "done", "reopen", "drop", "assign", "due", "help")
+SUBCOMMANDS = ("add", "list", "done", "reopen", "drop", "assign", "due", "sync", "help")
 
 _MENTION = re.compile(r"^<@([A-Z0-9_]+)(?:\|[^>]*)?>$")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -142,7 +142,7 @@ def help_text() -> str:
             "`/action` alone opens a form.",
             "• `/action list` (this incident, overdue first) · `/action list mine` (anywhere) · "
             "`/action done|reopen ID` · `/action drop ID [reason]` · `/action assign ID @user` · "
-            "`/action due ID DATE`.",
+            "`/action due ID DATE` · `/action sync` (push items to the tracker).",
             "• `/incident sev sev1|sev2|sev3|sev4` · `/incident status investigating|identified|"
             "mitigated|monitoring|resolved` · `/incident resolve [how it was resolved]`: change "
             "the incident; each change joins the timeline, the topic and the pinned intro.",
@@ -252,7 +252,7 @@ def item_line(item: ActionItem, now: datetime) -> str:
     """One item in a listing: id, status, due date, owner, text."""
     verify = f" · verify: {clip(item.verification)}" if item.verification else ""
     return (
-        f"• *{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"• *{item.slack_label}* {item_status_label(item, now)} · due {item.due_date} "
         f"({item.horizon}) · <@{item.owner_id}> · {clip(item.text)}{verify}"
     )
 
@@ -267,7 +267,7 @@ def item_added_text(item: ActionItem, incident: Incident, warning: str | None) -
     verify = f"\nVerify: {item.verification}" if item.verification else ""
     note = f"\n⚠️ {warning}" if warning else ""
     return (
-        f"📌 *{item.short_id}* added to {incident.id}: {item.text}\n"
+        f"📌 *{item.slack_label}* added to {incident.id}: {item.text}\n"
         f"Owner <@{item.owner_id}> · due {item.due_date} · {item.horizon}{verify}{note}"
     )
 
@@ -279,7 +279,7 @@ def _channel_link(incident: Incident) -> str:
 def nudge_text(item: ActionItem, incident: Incident, now: datetime) -> str:
     days = item.days_overdue(now)
     return (
-        f"⏰ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue: {item.text} "
+        f"⏰ {item.slack_label} is {days} day{'s' if days != 1 else ''} overdue: {item.text} "
         f"({incident.id}, due {item.due_date})"
     )
 
@@ -294,7 +294,7 @@ def nudge_blocks(item: ActionItem, incident: Incident, now: datetime) -> list[di
             "text": {
                 "type": "mrkdwn",
                 "text": (
-                    f"⏰ *{item.short_id} is {days} day{'s' if days != 1 else ''} overdue*\n"
+                    f"⏰ *{item.slack_label} is {days} day{'s' if days != 1 else ''} overdue*\n"
                     f"{_clip(item.text, 2800)}"
                 ),
             },
@@ -340,7 +340,7 @@ def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]
     return [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{item.short_id}*: {_clip(item.text, 2800)}"},
+            "text": {"type": "mrkdwn", "text": f"*{item.slack_label}*: {_clip(item.text, 2800)}"},
         },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": message}]},
     ]
@@ -349,7 +349,7 @@ def nudge_outcome_blocks(item: ActionItem, message: str) -> list[dict[str, Any]]
 def escalation_text(item: ActionItem, incident: Incident, number: int, now: datetime) -> str:
     days = item.days_overdue(now)
     return (
-        f"⚠️ {item.short_id} is {days} day{'s' if days != 1 else ''} overdue after {number} "
+        f"⚠️ {item.slack_label} is {days} day{'s' if days != 1 else ''} overdue after {number} "
         f"reminders: {item.text}. Owner <@{item.owner_id}>, commander <@{incident.commander_id}>: "
         f"please update it with `/action done {item.short_id}`, `/action due {item.short_id} DATE` "
         f"or `/action drop {item.short_id} reason`."
@@ -462,7 +462,7 @@ def home_incident_text(incident: Incident, now: datetime) -> str:
 def home_item_text(item: ActionItem, now: datetime) -> str:
     """One of the viewer's open action items on the App Home tab."""
     return (
-        f"*{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
+        f"*{item.slack_label}* {item_status_label(item, now)} · due {item.due_date} "
         f"({item.horizon}) · `{item.incident_id}`\n{_clip(item.text)}"
     )
 

@@ -30,6 +30,7 @@ from bot.nudges import NudgePolicy
 from bot.parsing import mentioned_user_ids
 from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
 from bot.store import Store
+from bot.trackers import Tracker, make_tracker
 from bot.users import UserDirectory
 
 log = logging.getLogger("bot")
@@ -80,10 +81,13 @@ def run(http_mode: bool, port: int | None, host: str, hooks_port: int | None) ->
             settings.app_token or "",
             settings.signing_secret or "",
             *alerts.secrets,
+            *settings.trackers.secrets,
         ),
     )
     store = open_store(settings)
-    deps = build_deps(store=store, templates=checked_templates(settings))
+    deps = build_deps(
+        store=store, templates=checked_templates(settings), tracker=tracker_of(settings)
+    )
     deps.jobs.lease = timedelta(seconds=settings.durability.job_lease_seconds)
     client = make_client(settings.bot_token, settings.api_url)
     app = create_app_when_slack_answers(deps, client, settings, http_mode)
@@ -162,6 +166,13 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
             "canvas-scan": (canvas.scheduled_scan(deps, client), canvas.SCAN_SECONDS),
         },
     )
+
+
+def tracker_of(settings: Settings) -> Tracker | None:
+    """TRACKER's client; it sends nothing until an item needs it."""
+    if not settings.trackers.enabled:
+        return None
+    return make_tracker(settings.trackers, clock=system_clock)
 
 
 def open_store(settings: Settings) -> Store:

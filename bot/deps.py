@@ -13,6 +13,7 @@ from bot.job_kinds import all_kinds
 from bot.jobs import Jobs
 from bot.membership import ChannelMembers
 from bot.store import Store
+from bot.trackers import Tracker
 from bot.users import UserDirectory
 
 Clock = Callable[[], datetime]
@@ -31,13 +32,20 @@ class Deps:
     templates: jinja2.Environment
     jobs: Jobs
     members: ChannelMembers = field(default_factory=ChannelMembers)
+    tracker: Tracker | None = None  # TRACKER's client, when one is configured
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.
         return self
 
 
-def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = system_clock) -> Deps:
+def build_deps(
+    *,
+    store: Store,
+    templates: jinja2.Environment,
+    clock: Clock = system_clock,
+    tracker: Tracker | None = None,
+) -> Deps:
     """Wire the services together."""
     return Deps(
         store=store,
@@ -45,4 +53,5 @@ def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = sy
         users=UserDirectory(store, clock),
         templates=templates,
         jobs=all_kinds(),
+        tracker=tracker,
     )

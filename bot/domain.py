@@ -415,10 +415,28 @@ class ActionItem:
     next_nudge_at: datetime | None = None
     nudge_count: int = 0
     escalated: bool = False
+    # The item's issue in the team's tracker (``acme/ops#12``, ``OPS-12``), once it has one.
+    issue_key: str | None = None
+    issue_url: str | None = None
 
     @property
     def short_id(self) -> str:
         return f"AI-{self.id}"
+
+    @property
+    def slack_label(self) -> str:
+        """``AI-7 · <url|acme/ops#12>`` in Slack mrkdwn; ``AI-7`` while it has no issue."""
+        if self.issue_key and self.issue_url:
+            key = self.issue_key.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return f"{self.short_id} · <{self.issue_url}|{key}>"
+        return self.short_id
+
+    @property
+    def markdown_label(self) -> str | None:
+        """``AI-7 · [acme/ops#12](url)`` for the draft, or None while it has no issue."""
+        if self.issue_key and self.issue_url:
+            return f"{self.short_id} · [{self.issue_key}]({self.issue_url})"
+        return None
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == "open" and now >= self.due_at

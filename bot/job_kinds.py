@@ -8,6 +8,7 @@ from bot import work
 from bot.canvas import service as canvas
 from bot.hooks import posting as alert_posting
 from bot.jobs import Jobs
+from bot.trackers import jobs as trackers_jobs
 
 
 def all_kinds() -> Jobs:
@@ -23,4 +24,5 @@ REGISTRATIONS: list[Callable[[Jobs], None]] = [
     work.register_jobs,
     canvas.register_jobs,
     alert_posting.register_jobs,
+    trackers_jobs.register_jobs,
 ]

@@ -371,6 +371,63 @@ def m0012_alerts(db: Database) -> None:
     )
 
 
+@migrations(name="0013_trackers")
+def m0013_trackers(db: Database) -> None:
+    # Each item's issue in the team's tracker, and what the bot last pushed to it.
+    db.execute(
+        """
+        CREATE TABLE tracker_links (
+            item_id INTEGER NOT NULL REFERENCES action_items (id),
+            tracker TEXT NOT NULL,
+            issue_id TEXT NOT NULL,
+            issue_key TEXT NOT NULL,
+            url TEXT NOT NULL,
+            pushed_status TEXT,
+            pushed_owner TEXT,
+            pushed_due TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, tracker)
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX tracker_links_by_issue ON tracker_links (tracker, issue_id)")
+    # Serves the view below, whose newest link per item needs no sort.
+    db.execute("CREATE INDEX tracker_links_by_item ON tracker_links (item_id, created_at)")
+    # Webhook deliveries, recorded before the 2xx so a redelivery changes nothing.
+    db.execute(
+        """
+        CREATE TABLE tracker_deliveries (
+            delivery TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        )
+        """
+    )
+    # Items as shown: with their issue (the newest link, should TRACKER have changed).
+    db.execute(
+        """
+        CREATE VIEW action_items_shown AS
+        SELECT a.*,
+            (SELECT l.issue_key FROM tracker_links l WHERE l.item_id = a.id
+             ORDER BY l.created_at DESC LIMIT 1) AS issue_key,
+            (SELECT l.url FROM tracker_links l WHERE l.item_id = a.id
+             ORDER BY l.created_at DESC LIMIT 1) AS issue_url
+        FROM action_items a
+        """
+    )
+    # Slack users and the tracker accounts found for them (by email or GITHUB_USERS).
+    db.execute(
+        """
+        CREATE TABLE tracker_users (
+            tracker TEXT NOT NULL,
+            slack_id TEXT NOT NULL,
+            tracker_user TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (tracker, slack_id)
+        )
+        """
+    )
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -186,7 +186,8 @@ def _event_label(entry: TimelineEntry) -> str:
 def _action_row(item: ActionItem, names: Mapping[str, str], now: datetime) -> ActionRow:
     text = item.text + (f" (dropped: {item.drop_reason})" if item.drop_reason else "")
     return ActionRow(
-        item=table_cell(slack_to_text(text, names)),
+        item=table_cell(slack_to_text(text, names))
+        + (f" ({item.markdown_label})" if item.markdown_label else ""),
         owner=table_cell(_name(item.owner_id, None, names)),
         due=item.due_date,
         status=item_status_label(item, now),

@@ -11,10 +11,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bot.durability import DurabilitySettings
 from bot.hooks import config as alert_config
+
+if TYPE_CHECKING:
+    from bot.trackers.settings import TrackerSettings
 
 DEFAULT_DB_PATH = "./incidents.db"
 DEFAULT_PORT = 3000
@@ -41,10 +45,18 @@ class Settings:
     nudge_anytime: bool = False
     durability: DurabilitySettings = field(default_factory=DurabilitySettings)
     alerts: alert_config.AlertSettings = field(default_factory=alert_config.AlertSettings)
+    trackers: TrackerSettings = field(default_factory=lambda: _trackers_from_env({}))
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+
+def _trackers_from_env(env: Mapping[str, str]) -> TrackerSettings:
+    # Imported here: bot.trackers.settings raises this module's SettingsError.
+    from bot.trackers.settings import from_env
+
+    return from_env(env)
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -179,6 +191,7 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         nudge_anytime=_flag(env, "NUDGE_ANYTIME"),
         durability=DurabilitySettings.from_env(env),
         alerts=alert_config.from_env(env),
+        trackers=_trackers_from_env(env),
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,
@@ -199,6 +212,7 @@ def for_console(env: Mapping[str, str], *, db_path: str | None = None) -> Settin
     variable is read, and the database is ``db_path``, else ``./shell.db``, never the bot's."""
     local = {k: v for k, v in env.items() if not k.startswith("SLACK_") and k != "PORT"}
     local.update(
+        TRACKER="",  # the shell and the demo never reach a real tracker
         DB_PATH=db_path or CONSOLE_DB_PATH,
         SLACK_BOT_TOKEN=CONSOLE_BOT_TOKEN,
         SLACK_APP_TOKEN="xapp-local-console",
@@ -210,5 +224,7 @@ def for_offline(env: Mapping[str, str]) -> Settings:
     """Settings for ``list``, ``render`` and ``export``: the bot's own ``DB_PATH`` and
     ``TEMPLATES_DIR``, read without Slack, so no Slack variable is needed or read."""
     local = {k: v for k, v in env.items() if not k.startswith("SLACK_") and k != "PORT"}
-    local.update(SLACK_BOT_TOKEN=CONSOLE_BOT_TOKEN, SLACK_APP_TOKEN="xapp-local-console")
+    local.update(
+        TRACKER="", SLACK_BOT_TOKEN=CONSOLE_BOT_TOKEN, SLACK_APP_TOKEN="xapp-local-console"
+    )
     return from_env(local)

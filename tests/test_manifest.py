@@ -95,6 +95,7 @@ def test_manifest_asks_for_what_the_issue_names() -> None:
         "pins:read",  # pin_added / pin_removed events
         "pins:write",  # pins.add for the intro
         "users:read",  # users.info: names and timezones
+        "users:read.email",  # users.info profile.email: the owner's tracker account
         "files:write",  # files_upload_v2 for the draft
         "im:write",  # conversations.open for nudge DMs
         "im:history",  # conversations.history: was a nudge sent before a crash?

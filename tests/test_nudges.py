@@ -51,7 +51,7 @@ LONG_OVERDUE = date(2026, 11, 20)  # overdue since Saturday 21 November, 00:00 o
 NEXT_WEEK = date(2026, 12, 4)
 ADDED_AT = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 SCAN_SQL = (
-    "SELECT * FROM action_items WHERE status = 'open' AND next_nudge_at <= ? "
+    "SELECT * FROM action_items_shown WHERE status = 'open' AND next_nudge_at <= ? "
     "ORDER BY next_nudge_at LIMIT ?"
 )
 

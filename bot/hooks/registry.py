@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.hooks import Hook, alertmanager, grafana, opsgenie, pagerduty
+from bot.hooks import Hook, alertmanager, github, grafana, jira, linear, opsgenie, pagerduty
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -19,6 +19,9 @@ FACTORIES: list[HookFactory] = [
     grafana.hook,
     pagerduty.hook,
     opsgenie.hook,
+    github.hook,
+    jira.hook,
+    linear.hook,
 ]
 
 

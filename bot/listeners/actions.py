@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.domain import ActionItem, Incident, parse_item_id
 from bot.jobs import promise, run_promised
 from bot.parsing import UsageError, split_subcommand, unknown_subcommand
+from bot.trackers import commands as tracker_commands
 from bot.work import replies
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,11 @@ def handle_action(
             ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
             ack(text=_list(command, args, incident, client, deps))
+        elif subcommand == "sync":
+            ack(text=tracker_commands.sync(_require(incident), command, context, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
             item_command = actions.parse_item_command(subcommand, args)
-            message, public = _change(item_command, command, client, deps)
+            message, public = _change(item_command, command, context, client, deps)
             ack(text=message, response_type="in_channel" if public else "ephemeral")
         else:
             raise unknown_subcommand(subcommand, "/action", actions.SUBCOMMANDS, actions.ADD_USAGE)
@@ -89,7 +92,8 @@ def _store_item(
     deps: Deps,
 ) -> ActionItem:
     """The one place an item is stored, from the command and from the form alike, with the
-    job that shows it in the incident's channel."""
+    job that shows it in the incident's channel and, when a tracker is set, the job that
+    makes its issue: all in the item's transaction, so none is lost or doubled."""
     with deps.store.transaction():
         item, created = deps.store.items.add(
             incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
@@ -101,6 +105,8 @@ def _store_item(
                 deps.store, item, channel=incident.channel_id, user_id=actor_id, now=now
             )
             promise(context, job_id)
+        if created:
+            tracker_commands.follow_new_item(item, incident, actor_id, now, deps, context)
     return item
 
 
@@ -125,7 +131,11 @@ def _list(
 
 
 def _change(
-    item_command: actions.ItemCommand, command: dict[str, Any], client: WebClient, deps: Deps
+    item_command: actions.ItemCommand,
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    deps: Deps,
 ) -> tuple[str, bool]:
     """Apply done/reopen/drop/assign/due and say what changed, in one sentence; True when
     it is shown in the channel (only in the item's own incident channel)."""
@@ -144,7 +154,7 @@ def _change(
     with deps.store.transaction():
         if not deps.store.commands.claim(trigger_id=command.get("trigger_id"), now=now):
             return membership.REPLAYED, False
-        changed = _apply(item_command.item_id, change, actor_id, now, deps)
+        changed = _apply(item_command.item_id, change, actor_id, now, deps, context)
     return change.message, changed and own_channel
 
 
@@ -167,12 +177,23 @@ def _authorize(
 
 
 def _apply(
-    item_id: int, change: actions.ItemChange, actor_id: str, now: datetime, deps: Deps
+    item_id: int,
+    change: actions.ItemChange,
+    actor_id: str,
+    now: datetime,
+    deps: Deps,
+    context: BoltContext,
 ) -> bool:
-    """Write what a command or a click decided; False when it decided nothing changes."""
+    """Write what a command or a click decided; False when it decided nothing changes. The
+    tracker's update, when a tracker is set, is a job in the same transaction."""
     if not change.fields:
         return False
-    deps.store.items.update(item_id=item_id, actor_id=actor_id, now=now, **change.fields)
+    with deps.store.transaction():
+        item = deps.store.items.update(item_id=item_id, actor_id=actor_id, now=now, **change.fields)
+        if item is not None:
+            tracker_commands.follow_change(
+                item, change.fields["change"], actor_id, now, deps, context
+            )
     return True
 
 
@@ -238,7 +259,7 @@ def handle_nudge_button(
         ack()
         return
     change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
-    applied = item is not None and _apply(item.id, change, user_id, now, deps)
+    applied = item is not None and _apply(item.id, change, user_id, now, deps, context)
     if applied and item is not None and change.fields.get("status") == "done":
         # The team hears it in the incident's channel, as with `/action done`.
         context["done_announcement"] = (item.incident_id, actions.done_text(item, user_id))
@@ -287,4 +308,6 @@ def register(app: App) -> None:
     app.command("/action")(ack=handle_action, lazy=[after_ack])
     app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[run_promised])
     for action_id in blocks.NUDGE_ACTIONS:
-        app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message, announce_done])
+        app.action(action_id)(
+            ack=handle_nudge_button, lazy=[update_nudge_message, announce_done, run_promised]
+        )

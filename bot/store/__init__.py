@@ -2,9 +2,8 @@
 
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
-``store.items``, ``store.nudges``, ``store.users`` and ``store.jobs``.
-``store.items``, ``store.nudges``, ``store.outbox``, ``store.users``, ``store.jobs`` and
-``store.canvases``.
+``store.items``, ``store.nudges``, ``store.users``, ``store.jobs``, ``store.commands``,
+``store.canvases`` and ``store.trackers``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
@@ -28,6 +27,7 @@ from bot.store.items import Items
 from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
 from bot.store.timeline import Timeline
+from bot.store.trackers import Trackers
 from bot.store.users import CachedUser, Users
 
 __all__ = ["CachedUser", "Store", "from_db_time", "to_db_time"]
@@ -54,6 +54,7 @@ class Store:
         self.commands = Commands(self.connections)
         self.canvases = CanvasRepository(self.connections)
         self.alerts = Alerts(self.connections)
+        self.trackers = Trackers(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

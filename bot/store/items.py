@@ -39,7 +39,7 @@ class Items(Repository):
         with self.db.write() as db:
             if request_key:
                 existing = first(
-                    db, "SELECT * FROM action_items WHERE request_key = ?", [request_key]
+                    db, "SELECT * FROM action_items_shown WHERE request_key = ?", [request_key]
                 )
                 if existing is not None:
                     return item_from_row(existing), False
@@ -68,20 +68,21 @@ class Items(Repository):
 
     def get(self, *, item_id: int) -> ActionItem | None:
         """The item with this number, or None."""
-        rows = self.db.rows("SELECT * FROM action_items WHERE id = ?", [item_id])
+        rows = self.db.rows("SELECT * FROM action_items_shown WHERE id = ?", [item_id])
         return item_from_row(rows[0]) if rows else None
 
     def for_incident(self, *, incident_id: str) -> list[ActionItem]:
         """Every item of an incident, oldest first."""
         rows = self.db.rows(
-            "SELECT * FROM action_items WHERE incident_id = ? ORDER BY id", [incident_id]
+            "SELECT * FROM action_items_shown WHERE incident_id = ? ORDER BY id", [incident_id]
         )
         return [item_from_row(row) for row in rows]
 
     def open_for_owner(self, *, owner_id: str) -> list[ActionItem]:
         """An owner's open items across all incidents."""
         rows = self.db.rows(
-            "SELECT * FROM action_items WHERE owner_id = ? AND status = 'open' ORDER BY due_at, id",
+            "SELECT * FROM action_items_shown WHERE owner_id = ? AND status = 'open' "
+            "ORDER BY due_at, id",
             [owner_id],
         )
         return [item_from_row(row) for row in rows]
@@ -111,7 +112,7 @@ class Items(Repository):
             if cursor.rowcount != 1:
                 return None
             _record_change(db, item_id, actor_id, now, change, detail)
-            row = first(db, "SELECT * FROM action_items WHERE id = ?", [item_id])
+            row = first(db, "SELECT * FROM action_items_shown WHERE id = ?", [item_id])
         assert row is not None
         return item_from_row(row)
 

@@ -17,7 +17,7 @@ class Nudges(Repository):
     def due(self, *, now: datetime, limit: int = 500) -> list[ActionItem]:
         """Open items whose next nudge is due (the index action_items_to_nudge serves this)."""
         rows = self.db.rows(
-            "SELECT * FROM action_items WHERE status = 'open' AND next_nudge_at <= ? "
+            "SELECT * FROM action_items_shown WHERE status = 'open' AND next_nudge_at <= ? "
             "ORDER BY next_nudge_at LIMIT ?",
             [to_db_time(now), limit],
         )
