@@ -10,6 +10,7 @@ from bot import lifecycle
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order, response_metrics
 from bot.parsing import UsageError
 from bot.postmortem import build_context
+from bot.harness.driver import ack_body
 from tests.conftest import FakeClock, SlackDriver, reply_text, typed
 
 START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
@@ -241,12 +242,17 @@ def test_a_timeline_entry_that_breaks_the_order_is_flagged_in_its_reply(
     slack: SlackDriver,
 ) -> None:
     channel = slack.start_incident()
+    # The author's zone is not cached yet: the echo is posted by a reply job, after the ack.
     slack.command("/timeline", "14:20 UTC detected alert", channel_id=channel)
     slack.fake.wait_for("chat.postMessage", count=2)
     assert "Out of order" not in slack.fake.calls_to("chat.postMessage")[-1].params["text"]
-    slack.command("/timeline", "14:10 UTC ack on it", channel_id=channel)
-    reply = slack.fake.wait_for("chat.postMessage", count=3)[-1].params["text"]
+    # Now it is: the echo is the ack's own answer, shown in the channel.
+    response = slack.command("/timeline", "14:10 UTC ack on it", channel_id=channel)
+    body = ack_body(response)
+    assert body is not None and body["response_type"] == "in_channel"
+    reply = body["text"]
     assert "⚠️ Out of order: acknowledged (2026-11-27 14:10 UTC) is before detected" in reply
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2  # no second round trip
 
 
 def test_lifecycle_commands_outside_an_incident_channel(slack: SlackDriver) -> None:

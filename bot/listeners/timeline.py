@@ -43,6 +43,10 @@ def handle_timeline(
     milestone = parsed.kind in MILESTONE_KINDS
     before = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
     trigger_id = command.get("trigger_id")
+    note = cut_note(text, parsed.text)
+    # The echo goes in the ack itself when nothing more is needed from Slack: the author's
+    # zone is cached, and there is no private note to the author (a cut text) to send.
+    author = None if note else deps.users.known(user_id)
     with deps.store.transaction():
         entry, created = deps.store.timeline.add(
             incident_id=incident.id,
@@ -58,12 +62,18 @@ def handle_timeline(
         if created:
             after = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
             warnings = new_order_problems(incident, before, after) if milestone else []
-            job_id = replies.add_timeline_reply(
-                deps.store, entry, channel=command["channel_id"], user_id=user_id,
-                warnings=warnings, now=deps.clock(),
-            )  # fmt: skip
-            promise(context, job_id)
-    ack(text=cut_note(text, parsed.text))  # empty unless the text was cut: a bare ack
+            if author is None:
+                job_id = replies.add_timeline_reply(
+                    deps.store, entry, channel=command["channel_id"], user_id=user_id,
+                    warnings=warnings, now=deps.clock(),
+                )  # fmt: skip
+                promise(context, job_id)
+    if created and author is not None:
+        # Slack shows the command as typed above this answer, then the entry as stored.
+        echo = replies.timeline_echo(entry, author.tz, deps.clock(), warnings)
+        ack(response_type="in_channel", text=echo)
+        return
+    ack(text=note)  # empty unless the text was cut: a bare ack
 
 
 def cut_note(typed: str, stored: str) -> str:

@@ -88,6 +88,7 @@ class _Batch:
     members: int = 0
     done: bool = False
     error: BaseException | None = None
+    touched: set[str] = dataclasses.field(default_factory=set)
 
 
 class Connections:
@@ -108,6 +109,9 @@ class Connections:
         self._batch: _Batch | None = None
         self._writer_db: Database | None = None
         self.commits = 0  # COMMITs issued, for the test that concurrent writers share them
+        # What in-process caches check: a tag's generation moves on each write that touches
+        # it and again when that write's batch settles (committed or rolled back).
+        self._generations: dict[str, int] = {}
         self.last_problem: str | None = None  # why the last write failed, until one succeeds
 
     # ------------------------------------------------------------------ opening
@@ -159,6 +163,23 @@ class Connections:
     def writing(self) -> bool:
         """True while this process holds (or is committing) a write transaction."""
         return self._busy or self._batch is not None
+
+    # ------------------------------------------------------------------ caches
+
+    def touch(self, tag: str) -> None:
+        """Inside a write: what ``tag`` names changes, so caches of it must be read again."""
+        with self._cond:
+            self._generations[tag] = self._generations.get(tag, 0) + 1
+            if self._batch is not None:
+                self._batch.touched.add(tag)
+
+    def generation(self, tag: str) -> int | None:
+        """``tag``'s generation, or None while an uncommitted write has touched it (a cache
+        may serve or keep a value read under the same generation, never under None)."""
+        with self._cond:
+            if self._batch is not None and tag in self._batch.touched:
+                return None
+            return self._generations.get(tag, 0)
 
     # ------------------------------------------------------------------ writing
 
@@ -277,6 +298,8 @@ class Connections:
             with contextlib.suppress(sqlite3.Error):
                 db.conn.execute("ROLLBACK")
         with self._cond:
+            for tag in batch.touched:
+                self._generations[tag] = self._generations.get(tag, 0) + 1
             batch.done = True
             self._batch = None
             self._busy = False
