@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import NOT_RECORDED
 from bot.harness import SlackStandIn
+from bot.harness.driver import ack_body
 from bot.health import HealthCheck, startup_problem
 from bot.store import Store
 from bot.store.connection import WriteRefused
@@ -78,6 +79,53 @@ def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_a
     assert seen_at_ack == {f"entry-{n}": True for n in range(8)}
     assert writer.commits - before < 8
     assert writer._writer().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_eight_echoed_entries_share_commits_counted_by_sqlite_itself(
+    slack: SlackDriver, store: Store
+) -> None:
+    """The same through the fast path (the echo is the ack's own answer), with the commits
+    counted by SQLite's statement trace rather than by the writer's own counter."""
+    channel = slack.start_incident()
+    slack.command("/timeline", "note warm-up", channel_id=channel)
+    # Its echo was a reply job (the zone was not cached yet); once done, the zone is known.
+    wait_until(lambda: store.jobs.with_kind(kind="timeline_reply")[0]["state"] == "done")
+    assert store.users.cached(user_id="U_ALICE") is not None
+    statements: list[str] = []
+    store.connections._writer().conn.set_trace_callback(statements.append)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_writer() -> None:
+        with store.transaction():
+            holding.set()
+            release.wait(10)
+
+    blocker = threading.Thread(target=hold_the_writer)
+    blocker.start()
+    holding.wait(5)
+    acked: dict[str, tuple[bool, str]] = {}
+
+    def send(n: int) -> None:
+        response = slack.command("/timeline", f"note echoed-{n}", channel_id=channel)
+        body = ack_body(response) or {}
+        assert response.status == 200 and body.get("response_type") == "in_channel"
+        acked[f"echoed-{n}"] = (committed(store.path, f"echoed-{n}"), str(body.get("text")))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: store.connections._waiting >= 8, 5)
+    release.set()
+    for thread in [*threads, blocker]:
+        thread.join(10)
+    store.connections._writer().conn.set_trace_callback(None)
+    assert {text: seen for text, (seen, _) in acked.items()} == {
+        f"echoed-{n}": True for n in range(8)
+    }
+    assert all(echo.endswith(f": {text}") for text, (_, echo) in acked.items())
+    commits = [s for s in statements if s.strip().upper() == "COMMIT"]
+    assert 1 <= len(commits) < 8
+    assert slack.fake.calls_to("chat.postMessage")[-1].params["text"].endswith("warm-up")
 
 
 def test_a_failed_writer_leaves_the_others_of_its_batch_committed(store: Store) -> None:

@@ -8,9 +8,9 @@ import pytest
 
 from bot import lifecycle
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order, response_metrics
+from bot.harness.driver import ack_body
 from bot.parsing import UsageError
 from bot.postmortem import build_context
-from bot.harness.driver import ack_body
 from tests.conftest import FakeClock, SlackDriver, reply_text, typed
 
 START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
