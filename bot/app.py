@@ -90,16 +90,17 @@ def create_app(
         **bolt_kwargs,
     )
     app.use(_require_command_user)
-    app.use(_inject(deps))
+    app.use(_inject(deps, app.listener_runner.listener_executor))
     app.use(_skip_redelivered_events)
     app.error(_on_error)
     listeners.register(app)
     return app
 
 
-def _inject(deps: Deps) -> Callable[..., Any]:
+def _inject(deps: Deps, pool: Executor) -> Callable[..., Any]:
     def inject_deps(context: dict[str, Any], next: Callable[[], Any]) -> Any:
         context["deps"] = deps
+        context["after_ack_pool"] = pool  # for jobs.run_after_ack: Bolt's listener pool
         return next()
 
     return inject_deps

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.deps import Deps
 from bot.domain import MILESTONE_KINDS, new_order_problems
-from bot.jobs import promise, run_promised
+from bot.jobs import run_after_ack
 from bot.parsing import MAX_TEXT, UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
 from bot.work import replies
@@ -47,6 +47,7 @@ def handle_timeline(
     # The echo goes in the ack itself when nothing more is needed from Slack: the author's
     # zone is cached, and there is no private note to the author (a cut text) to send.
     author = None if note else deps.users.known(user_id)
+    job_id: int | None = None
     with deps.store.transaction():
         entry, created = deps.store.timeline.add(
             incident_id=incident.id,
@@ -67,7 +68,8 @@ def handle_timeline(
                     deps.store, entry, channel=command["channel_id"], user_id=user_id,
                     warnings=warnings, now=deps.clock(),
                 )  # fmt: skip
-                promise(context, job_id)
+    if job_id is not None:
+        run_after_ack(context, job_id)  # committed now, so the pool can claim it
     if created and author is not None:
         # Slack shows the command as typed above this answer, then the entry as stored.
         echo = replies.timeline_echo(entry, author.tz, deps.clock(), warnings)
@@ -98,4 +100,5 @@ def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
 
 
 def register(app: App) -> None:
-    app.command("/timeline")(ack=handle_timeline, lazy=[run_promised])
+    # No lazy listener: the rare reply job is handed to the pool by ``run_after_ack``.
+    app.command("/timeline")(handle_timeline)
