@@ -42,6 +42,11 @@ def committed(path: str, text: str) -> bool:
         conn.close()
 
 
+def is_echo(answer: str) -> bool:
+    """An accepted /timeline's answer when the author's zone is cached: the entry's echo."""
+    return answer.startswith("🕒 Timeline · ")
+
+
 # --- group commit --------------------------------------------------------------------------
 
 
@@ -256,14 +261,15 @@ def test_a_full_database_is_reported_and_its_write_refused(
     for n in range(40):  # the free space left in the last pages runs out
         response = slack.command("/timeline", f"note {n} " + "x" * 2500, channel_id=channel)
         answers.append(reply_text(response))
-        if answers[-1]:
+        if answers[-1] and not is_echo(answers[-1]):
             break
-    assert answers[-1] == NOT_RECORDED and set(answers[:-1]) <= {""}
+    assert answers[-1] == NOT_RECORDED and all(a == "" or is_echo(a) for a in answers[:-1])
     assert HealthCheck(store)().as_json()["database"] == "disk_full"
     assert len(entries(store, channel)) == len(answers) - 1  # the refused one is not there
     conn.execute("PRAGMA max_page_count = 1073741823")
     response = slack.command("/timeline", "note room again", channel_id=channel)
-    assert reply_text(response) == "" and entries(store, channel)[-1] == "room again"
+    answer = reply_text(response)
+    assert (answer == "" or is_echo(answer)) and entries(store, channel)[-1] == "room again"
     assert HealthCheck(store)().ok
 
 
