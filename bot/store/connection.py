@@ -103,7 +103,9 @@ class Connections:
         self._create = True  # only until the first connection has made the file
         self.identity: tuple[int, int] | None = None
         # Group commit: writers queue on this condition (with a deadline) for the writer.
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # the writer is free: one waiter is woken
+        self._settled = threading.Condition(lock)  # a batch settled: all its members are woken
         self._busy = False
         self._waiting = 0
         self._batch: _Batch | None = None
@@ -228,6 +230,8 @@ class Connections:
             finally:
                 self._waiting -= 1
             if not free:
+                if not self._busy:
+                    self._cond.notify()  # a hand-off that came as this timed out: pass it on
                 self.last_problem = "locked"
                 raise WriteRefused("locked", "the writer queue did not move in time")
             self._busy = True
@@ -248,7 +252,7 @@ class Connections:
             with self._cond:
                 self._busy = False
                 self.last_problem = write_problem(exc) or self.last_problem
-                self._cond.notify_all()
+                self._cond.notify()
             raise
         return batch, db
 
@@ -274,11 +278,11 @@ class Connections:
             commit_now = self._waiting == 0 or batch.members >= MAX_BATCH or batch.error
             if not commit_now:
                 self._busy = False
-                self._cond.notify_all()
+                self._cond.notify()  # one writer takes over; waking all would only contend
         if commit_now:
             self._commit(batch, db)
         with self._cond:
-            self._cond.wait_for(lambda: batch.done)
+            self._settled.wait_for(lambda: batch.done)
             if failed is not None and write_problem(failed):
                 self.last_problem = write_problem(failed)  # e.g. this write hit a full disk
         if failed is None and batch.error is not None:
@@ -304,7 +308,8 @@ class Connections:
             self._batch = None
             self._busy = False
             self.last_problem = write_problem(batch.error) if batch.error else None
-            self._cond.notify_all()
+            self._cond.notify()
+            self._settled.notify_all()
 
     # ------------------------------------------------------------------ reading
 
