@@ -259,3 +259,15 @@ def test_lifecycle_commands_outside_an_incident_channel(slack: SlackDriver) -> N
     for text in ("sev sev1", "status resolved", "resolve", "role scribe <@U_BOB>", "show"):
         answer = reply_text(slack.command("/incident", text, channel_id="C_GENERAL"))
         assert "works in an incident channel" in answer, text
+
+
+def test_the_echo_in_the_ack_quiets_group_mentions_and_keeps_people(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    slack.command("/timeline", "note warm-up", channel_id=channel)  # caches alice's zone
+    slack.fake.wait_for("chat.postMessage", count=2)
+    typed = "note <!channel> <!here|here> <!subteam^S0ONCALL|@oncall> ask <@U_BOB>"
+    body = ack_body(slack.command("/timeline", typed, channel_id=channel))
+    assert body is not None and body["response_type"] == "in_channel"
+    assert "@channel" in body["text"] and "@here" in body["text"] and "@oncall" in body["text"]
+    assert "<!" not in body["text"] and "<@U_BOB>" in body["text"]
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2  # nothing posted after the ack
