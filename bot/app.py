@@ -90,16 +90,17 @@ def create_app(
         **bolt_kwargs,
     )
     app.use(_require_command_user)
-    app.use(_inject(deps))
+    app.use(_inject(deps, app.listener_runner.listener_executor))
     app.use(_skip_redelivered_events)
     app.error(_on_error)
     listeners.register(app)
     return app
 
 
-def _inject(deps: Deps) -> Callable[..., Any]:
+def _inject(deps: Deps, pool: Executor) -> Callable[..., Any]:
     def inject_deps(context: dict[str, Any], next: Callable[[], Any]) -> Any:
         context["deps"] = deps
+        context["after_ack_pool"] = pool  # for jobs.run_after_ack: Bolt's listener pool
         return next()
 
     return inject_deps
@@ -112,11 +113,20 @@ def _require_command_user(body: dict[str, Any], next: Callable[[], Any]) -> Any:
     return next()
 
 
+# Events whose listeners claim the ``event_id`` in the transaction that records them (or
+# record nothing): a redelivery changes nothing there, so the lookup before them is skipped.
+CLAIMED_IN_TRANSACTION = frozenset(
+    {"pin_added", "pin_removed", "reaction_added", "reaction_removed", "message"}
+)
+
+
 def _skip_redelivered_events(
     body: dict[str, Any], context: dict[str, Any], next: Callable[[], Any]
 ) -> Any:
     """An ``event_id`` already processed gets a plain 200, so Slack stops retrying it."""
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    if event_id and (body.get("event") or {}).get("type") in CLAIMED_IN_TRANSACTION:
+        return next()
     if event_id and context["deps"].store.events.seen(event_id=event_id):
         log.info("Ignoring redelivered event %s", event_id)
         return BoltResponse(status=200, body="")

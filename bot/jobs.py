@@ -256,3 +256,18 @@ def run_promised(context: dict[str, Any], client: WebClient, deps: Deps) -> None
 def promise(context: dict[str, Any], job_id: int) -> None:
     """Hand a job added before the ack to ``run_promised``."""
     context.setdefault("job_ids", []).append(job_id)
+
+
+def run_after_ack(context: dict[str, Any], job_id: int) -> None:
+    """Run a job added before the ack on Bolt's listener pool, as ``run_promised`` would, for
+    a listener that adds one only sometimes: a lazy listener costs every request a deep copy
+    of it and a pool hand-off, even when there is nothing to run."""
+    deps, client = context["deps"], context["client"]
+    context["after_ack_pool"].submit(_run_logged, deps, client, job_id)
+
+
+def _run_logged(deps: Deps, client: WebClient, job_id: int) -> None:
+    try:
+        deps.jobs.run(job_id, deps=deps, client=client)
+    except Exception:  # a pool would keep it in a Future nobody reads; the sweep retries
+        log.exception("Job %s failed after the ack", job_id)

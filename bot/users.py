@@ -52,6 +52,13 @@ class UserDirectory:
         except SlackUnavailable:
             return SlackUser(user_id, user_id, "UTC")
 
+    def known(self, user_id: str) -> SlackUser | None:
+        """The user as the cache knows them (fresh), or None: never asks Slack."""
+        cached = self.store.users.cached(user_id=user_id)
+        if cached is None or self.clock() - cached.fetched_at >= CACHE_FOR:
+            return None
+        return SlackUser(cached.id, cached.name, cached.tz or "UTC")
+
     def require(self, client: WebClient, user_id: str, *, before_ack: bool = False) -> SlackUser:
         """As ``get``, but raise ``SlackUnavailable`` rather than guess UTC for a user that
         Slack cannot describe right now and the cache does not know."""

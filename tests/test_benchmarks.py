@@ -24,6 +24,7 @@ EVERY_FIGURE = {
     "ack_p50_bot_8", "ack_p50_bare_8", "ack_p50_ratio_8", "ack_p99_bot_8", "ack_p99_bare_8",
     "ack_max_bot_1", "ack_max_bot_8",
     "events_bot", "events_bare", "events_ratio", "events_exactly_once", "events_max_bot",
+    "events_max_bot_all", "ack_replies_in_ack",
     "scan_query_ms", "scan_uses_index", "scan_cycle_s",
     "rss_idle_mb", "rss_entries_mb", "rss_drafts_mb",
 }  # fmt: skip

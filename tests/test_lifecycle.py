@@ -8,6 +8,7 @@ import pytest
 
 from bot import lifecycle
 from bot.domain import Incident, TimelineEntry, milestones, out_of_order, response_metrics
+from bot.harness.driver import ack_body
 from bot.parsing import UsageError
 from bot.postmortem import build_context
 from tests.conftest import FakeClock, SlackDriver, reply_text, typed
@@ -241,15 +242,32 @@ def test_a_timeline_entry_that_breaks_the_order_is_flagged_in_its_reply(
     slack: SlackDriver,
 ) -> None:
     channel = slack.start_incident()
+    # The author's zone is not cached yet: the echo is posted by a reply job, after the ack.
     slack.command("/timeline", "14:20 UTC detected alert", channel_id=channel)
     slack.fake.wait_for("chat.postMessage", count=2)
     assert "Out of order" not in slack.fake.calls_to("chat.postMessage")[-1].params["text"]
-    slack.command("/timeline", "14:10 UTC ack on it", channel_id=channel)
-    reply = slack.fake.wait_for("chat.postMessage", count=3)[-1].params["text"]
+    # Now it is: the echo is the ack's own answer, shown in the channel.
+    response = slack.command("/timeline", "14:10 UTC ack on it", channel_id=channel)
+    body = ack_body(response)
+    assert body is not None and body["response_type"] == "in_channel"
+    reply = body["text"]
     assert "⚠️ Out of order: acknowledged (2026-11-27 14:10 UTC) is before detected" in reply
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2  # no second round trip
 
 
 def test_lifecycle_commands_outside_an_incident_channel(slack: SlackDriver) -> None:
     for text in ("sev sev1", "status resolved", "resolve", "role scribe <@U_BOB>", "show"):
         answer = reply_text(slack.command("/incident", text, channel_id="C_GENERAL"))
         assert "works in an incident channel" in answer, text
+
+
+def test_the_echo_in_the_ack_quiets_group_mentions_and_keeps_people(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    slack.command("/timeline", "note warm-up", channel_id=channel)  # caches alice's zone
+    slack.fake.wait_for("chat.postMessage", count=2)
+    typed = "note <!channel> <!here|here> <!subteam^S0ONCALL|@oncall> ask <@U_BOB>"
+    body = ack_body(slack.command("/timeline", typed, channel_id=channel))
+    assert body is not None and body["response_type"] == "in_channel"
+    assert "@channel" in body["text"] and "@here" in body["text"] and "@oncall" in body["text"]
+    assert "<!" not in body["text"] and "<@U_BOB>" in body["text"]
+    assert len(slack.fake.calls_to("chat.postMessage")) == 2  # nothing posted after the ack

@@ -574,3 +574,56 @@ def test_a_misspelt_capture_keyword_is_refused_like_a_signature_would(
             now=NOW,
         )  # fmt: skip
     assert not store.captures.exists(source_key="pin:C1:1.0")
+
+
+# --- the incident of a channel, cached ------------------------------------------------------
+
+
+def test_the_cached_incident_of_a_channel_follows_every_change(
+    store: Store, incident: Incident
+) -> None:
+    assert store.incidents.for_channel(channel_id="C1") == incident
+    store.incidents.update(
+        incident_id=incident.id, actor_id="U1", now=NOW, severity="SEV1", status="resolved"
+    )
+    after = store.incidents.for_channel(channel_id="C1")
+    assert after is not None and (after.severity, after.status) == ("SEV1", "resolved")
+    store.incidents.set_field(incident_id=incident.id, name="slo", value="99.9", actor_id="U1",
+                              now=NOW)  # fmt: skip
+    assert store.incidents.for_channel(channel_id="C1").fields == {"slo": "99.9"}  # type: ignore[union-attr]
+    assert store.incidents.for_channel(channel_id="C2") is None
+    later, _ = store.incidents.create(
+        title="Again", severity="SEV3", commander_id="U1", started_at=NOW + timedelta(hours=1)
+    )
+    store.incidents.set_channel(incident_id=later.id, channel_id="C2", channel_name="c2")
+    assert store.incidents.for_channel(channel_id="C2").id == later.id  # type: ignore[union-attr]
+    store.incidents.set_channel(incident_id=later.id, channel_id="C1", channel_name="c1")
+    assert store.incidents.for_channel(channel_id="C1").id == later.id  # type: ignore[union-attr]
+    assert store.incidents.for_channel(channel_id="C2") is None
+
+
+def test_a_read_during_an_uncommitted_change_is_not_cached(
+    store: Store, incident: Incident
+) -> None:
+    """Another thread reads while a change is written but not committed: it sees the old row
+    (SQLite's isolation) and must not keep it, or it would serve it after the commit."""
+    assert store.incidents.for_channel(channel_id="C1") == incident  # cached
+    changing, go_on = threading.Event(), threading.Event()
+    seen: list[Incident | None] = []
+
+    def change() -> None:
+        with store.transaction():
+            store.incidents.update(incident_id=incident.id, actor_id="U1", now=NOW, severity="SEV1")
+            changing.set()
+            go_on.wait(5)
+
+    writer = threading.Thread(target=change)
+    writer.start()
+    changing.wait(5)
+    with ThreadPoolExecutor(1) as pool:
+        seen.append(pool.submit(store.incidents.for_channel, channel_id="C1").result())
+    go_on.set()
+    writer.join(5)
+    assert seen[0] is not None and seen[0].severity == "SEV2"  # the committed state then
+    now = store.incidents.for_channel(channel_id="C1")
+    assert now is not None and now.severity == "SEV1"

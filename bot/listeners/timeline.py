@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.deps import Deps
 from bot.domain import MILESTONE_KINDS, new_order_problems
-from bot.jobs import promise, run_promised
+from bot.jobs import run_after_ack
 from bot.parsing import MAX_TEXT, UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
 from bot.work import replies
@@ -43,6 +43,11 @@ def handle_timeline(
     milestone = parsed.kind in MILESTONE_KINDS
     before = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
     trigger_id = command.get("trigger_id")
+    note = cut_note(text, parsed.text)
+    # The echo goes in the ack itself when nothing more is needed from Slack: the author's
+    # zone is cached, and there is no private note to the author (a cut text) to send.
+    author = None if note else deps.users.known(user_id)
+    job_id: int | None = None
     with deps.store.transaction():
         entry, created = deps.store.timeline.add(
             incident_id=incident.id,
@@ -58,12 +63,19 @@ def handle_timeline(
         if created:
             after = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
             warnings = new_order_problems(incident, before, after) if milestone else []
-            job_id = replies.add_timeline_reply(
-                deps.store, entry, channel=command["channel_id"], user_id=user_id,
-                warnings=warnings, now=deps.clock(),
-            )  # fmt: skip
-            promise(context, job_id)
-    ack(text=cut_note(text, parsed.text))  # empty unless the text was cut: a bare ack
+            if author is None:
+                job_id = replies.add_timeline_reply(
+                    deps.store, entry, channel=command["channel_id"], user_id=user_id,
+                    warnings=warnings, now=deps.clock(),
+                )  # fmt: skip
+    if job_id is not None:
+        run_after_ack(context, job_id)  # committed now, so the pool can claim it
+    if created and author is not None:
+        # Slack shows the command as typed above this answer, then the entry as stored.
+        echo = replies.timeline_echo(entry, author.tz, deps.clock(), warnings)
+        ack(response_type="in_channel", text=echo)
+        return
+    ack(text=note)  # empty unless the text was cut: a bare ack
 
 
 def cut_note(typed: str, stored: str) -> str:
@@ -88,4 +100,5 @@ def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
 
 
 def register(app: App) -> None:
-    app.command("/timeline")(ack=handle_timeline, lazy=[run_promised])
+    # No lazy listener: the rare reply job is handed to the pool by ``run_after_ack``.
+    app.command("/timeline")(handle_timeline)

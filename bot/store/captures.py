@@ -249,7 +249,11 @@ def _new_captured_row(
         "source_key": source_key, "incident_id": incident_id, "version_ts": None,
         "deleted_at": None, "created_at": to_db_time(now),
     }  # fmt: skip
-    db["captured_messages"].insert(row)
+    db.execute(
+        "INSERT INTO captured_messages (source_key, incident_id, version_ts, deleted_at, "
+        "created_at) VALUES (:source_key, :incident_id, :version_ts, :deleted_at, :created_at)",
+        row,
+    )
     return row
 
 

@@ -88,6 +88,7 @@ class _Batch:
     members: int = 0
     done: bool = False
     error: BaseException | None = None
+    touched: set[str] = dataclasses.field(default_factory=set)
 
 
 class Connections:
@@ -102,12 +103,17 @@ class Connections:
         self._create = True  # only until the first connection has made the file
         self.identity: tuple[int, int] | None = None
         # Group commit: writers queue on this condition (with a deadline) for the writer.
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # the writer is free: one waiter is woken
+        self._settled = threading.Condition(lock)  # a batch settled: all its members are woken
         self._busy = False
         self._waiting = 0
         self._batch: _Batch | None = None
         self._writer_db: Database | None = None
         self.commits = 0  # COMMITs issued, for the test that concurrent writers share them
+        # What in-process caches check: a tag's generation moves on each write that touches
+        # it and again when that write's batch settles (committed or rolled back).
+        self._generations: dict[str, int] = {}
         self.last_problem: str | None = None  # why the last write failed, until one succeeds
 
     # ------------------------------------------------------------------ opening
@@ -160,6 +166,23 @@ class Connections:
         """True while this process holds (or is committing) a write transaction."""
         return self._busy or self._batch is not None
 
+    # ------------------------------------------------------------------ caches
+
+    def touch(self, tag: str) -> None:
+        """Inside a write: what ``tag`` names changes, so caches of it must be read again."""
+        with self._cond:
+            self._generations[tag] = self._generations.get(tag, 0) + 1
+            if self._batch is not None:
+                self._batch.touched.add(tag)
+
+    def generation(self, tag: str) -> int | None:
+        """``tag``'s generation, or None while an uncommitted write has touched it (a cache
+        may serve or keep a value read under the same generation, never under None)."""
+        with self._cond:
+            if self._batch is not None and tag in self._batch.touched:
+                return None
+            return self._generations.get(tag, 0)
+
     # ------------------------------------------------------------------ writing
 
     @contextmanager
@@ -207,6 +230,8 @@ class Connections:
             finally:
                 self._waiting -= 1
             if not free:
+                if not self._busy:
+                    self._cond.notify()  # a hand-off that came as this timed out: pass it on
                 self.last_problem = "locked"
                 raise WriteRefused("locked", "the writer queue did not move in time")
             self._busy = True
@@ -227,7 +252,7 @@ class Connections:
             with self._cond:
                 self._busy = False
                 self.last_problem = write_problem(exc) or self.last_problem
-                self._cond.notify_all()
+                self._cond.notify()
             raise
         return batch, db
 
@@ -253,11 +278,11 @@ class Connections:
             commit_now = self._waiting == 0 or batch.members >= MAX_BATCH or batch.error
             if not commit_now:
                 self._busy = False
-                self._cond.notify_all()
+                self._cond.notify()  # one writer takes over; waking all would only contend
         if commit_now:
             self._commit(batch, db)
         with self._cond:
-            self._cond.wait_for(lambda: batch.done)
+            self._settled.wait_for(lambda: batch.done)
             if failed is not None and write_problem(failed):
                 self.last_problem = write_problem(failed)  # e.g. this write hit a full disk
         if failed is None and batch.error is not None:
@@ -277,11 +302,14 @@ class Connections:
             with contextlib.suppress(sqlite3.Error):
                 db.conn.execute("ROLLBACK")
         with self._cond:
+            for tag in batch.touched:
+                self._generations[tag] = self._generations.get(tag, 0) + 1
             batch.done = True
             self._batch = None
             self._busy = False
             self.last_problem = write_problem(batch.error) if batch.error else None
-            self._cond.notify_all()
+            self._cond.notify()
+            self._settled.notify_all()
 
     # ------------------------------------------------------------------ reading
 

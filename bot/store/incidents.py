@@ -7,15 +7,30 @@ from typing import Any
 
 from bot.domain import Incident, allocate_incident_id, declaration_text, incident_id_base
 from bot.store import timeline
-from bot.store.connection import Repository, first, record, to_db_time
+from bot.store.connection import Connections, Repository, first, record, to_db_time
 
 LIFECYCLE_COLUMNS = frozenset(
     {"severity", "status", "resolved_at", "commander_id", "comms_id", "scribe_id"}
 )
+# The cache tag of both tables: every write to them in this module touches it.
+TAG = "incidents"
+# Channels remembered at most (most are incident channels; the rest remember "none").
+CACHED_CHANNELS = 4096
 
 
 class Incidents(Repository):
-    """The ``incidents`` and ``incident_fields`` tables."""
+    """The ``incidents`` and ``incident_fields`` tables.
+
+    ``for_channel`` is on every event's path, so its answer is cached per channel, keyed by
+    the generation of :data:`TAG`: any write here (declare, resolve, reopen, set, adopt a
+    channel...) moves it on, and again when that write commits, so a cached incident is
+    never older than the database. This assumes what ``Store`` says: one ``Store`` per
+    process writes the file.
+    """
+
+    def __init__(self, db: Connections) -> None:
+        super().__init__(db)
+        self._by_channel: dict[str, tuple[int, Incident | None]] = {}
 
     def create(
         self,
@@ -32,6 +47,7 @@ class Incidents(Repository):
         """Insert an incident with the next free ID; (incident, False) if ``request_key`` exists."""
         base = incident_id_base(started_at)
         with self.db.write() as db:
+            self.db.touch(TAG)
             if request_key:
                 existing = first(db, "SELECT * FROM incidents WHERE request_key = ?", [request_key])
                 if existing is not None:
@@ -99,6 +115,7 @@ class Incidents(Repository):
             raise ValueError(f"not incident columns: {sorted(unknown)}")
         values = {k: to_db_time(v) if isinstance(v, datetime) else v for k, v in columns.items()}
         with self.db.write() as db:
+            self.db.touch(TAG)
             if values:
                 assignments = ", ".join(f"{name} = :{name}" for name in values)
                 db.execute(
@@ -117,6 +134,7 @@ class Incidents(Repository):
     ) -> Incident:
         """Fill one of the template's fields (``/incident set``)."""
         with self.db.write() as db:
+            self.db.touch(TAG)
             db["incident_fields"].upsert(
                 {"incident_id": incident_id, "name": name, "value": value, "set_by": actor_id,
                  "set_at": to_db_time(now)},
@@ -131,7 +149,20 @@ class Incidents(Repository):
         return [self._with_fields(row) for row in rows]
 
     def for_channel(self, *, channel_id: str) -> Incident | None:
-        """The most recent incident whose channel this is, or None."""
+        """The most recent incident whose channel this is, or None (cached: see the class)."""
+        before = self.db.generation(TAG)
+        hit = self._by_channel.get(channel_id)
+        if hit is not None and before is not None and hit[0] == before:
+            return hit[1]
+        incident = self._read_for_channel(channel_id)
+        # Kept only if no write touched the tables while it was read, nor is uncommitted.
+        if before is not None and self.db.generation(TAG) == before:
+            if len(self._by_channel) >= CACHED_CHANNELS:
+                self._by_channel.clear()
+            self._by_channel[channel_id] = (before, incident)
+        return incident
+
+    def _read_for_channel(self, channel_id: str) -> Incident | None:
         rows = self.db.rows(
             "SELECT * FROM incidents WHERE channel_id = ? ORDER BY created_at DESC, rowid DESC "
             "LIMIT 1",
@@ -142,6 +173,7 @@ class Incidents(Repository):
     def set_channel(self, *, incident_id: str, channel_id: str, channel_name: str) -> None:
         """Record the Slack channel opened or adopted for an incident."""
         with self.db.write() as db:
+            self.db.touch(TAG)
             db.execute(
                 "UPDATE incidents SET channel_id = ?, channel_name = ? WHERE id = ?",
                 [channel_id, channel_name, incident_id],
@@ -150,6 +182,7 @@ class Incidents(Repository):
     def set_intro(self, *, incident_id: str, intro_ts: str) -> None:
         """Remember the pinned intro message, so that its own pin is not a timeline entry."""
         with self.db.write() as db:
+            self.db.touch(TAG)
             db.execute("UPDATE incidents SET intro_ts = ? WHERE id = ?", [intro_ts, incident_id])
 
 

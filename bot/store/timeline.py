@@ -88,8 +88,21 @@ def insert_entry(
         "removed_at": None,
         "created_at": to_db_time(now),
     }
-    row["id"] = db["timeline_entries"].insert(row).last_pk
+    # Plain SQL: sqlite-utils' insert() reads the table's schema on every call, and this
+    # runs for every pin, 📌 and /timeline.
+    cursor = db.execute(_INSERT_ENTRY, [row[column] for column in _ENTRY_COLUMNS])
+    row["id"] = cursor.lastrowid
     return row
+
+
+_ENTRY_COLUMNS = (
+    "incident_id", "at", "kind", "text", "actor_id", "actor_name", "source", "source_key",
+    "source_event_ts", "permalink", "removed_at", "created_at",
+)  # fmt: skip
+_INSERT_ENTRY = (
+    f"INSERT INTO timeline_entries ({', '.join(_ENTRY_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})"
+)
 
 
 def entry_by_key(db: Database, source_key: str) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""The replies posted after an ack: ``/timeline``'s echo and a new action item's line."""
+"""The replies posted after an ack: ``/timeline``'s echo (when the ack could not carry it)
+and a new action item's line."""
 
 from __future__ import annotations
 
@@ -59,15 +60,24 @@ def post_reply(job: Job, deps: Deps, client: WebClient) -> None:
     post_once(client, job, channel=job.payload["channel"], text=job.payload["text"])
 
 
+def timeline_echo(
+    entry: TimelineEntry, tz_name: str | None, typed_at: datetime, warnings: list[str]
+) -> str:
+    """``/timeline``'s echo: the entry as stored, in the author's zone, with any order
+    problems; the same in the ack and in the reply job."""
+    text = blocks.entry_recorded_text(entry, tz_name, typed_at)
+    for problem in warnings:
+        text += f"\n⚠️ Out of order: {problem}. Check the times."
+    return text
+
+
 def post_timeline_reply(job: Job, deps: Deps, client: WebClient) -> None:
     entry = deps.store.timeline.get(entry_id=job.payload["entry_id"])
     if entry is None:
         return  # removed since: nothing to show
     tz_name = deps.users.get(client, job.payload["user_id"]).tz
     # "Today" is the day it was typed, however late the job runs.
-    text = blocks.entry_recorded_text(entry, tz_name, job.created_at)
-    for problem in job.payload.get("warnings") or []:
-        text += f"\n⚠️ Out of order: {problem}. Check the times."
+    text = timeline_echo(entry, tz_name, job.created_at, job.payload.get("warnings") or [])
     post_once(client, job, channel=job.payload["channel"], text=text)
 
 

@@ -68,6 +68,8 @@ class HttpFigures:
     draft_s: list[float] = field(default_factory=list)
     rss_drafts_mb: list[float] = field(default_factory=list)
     replies_drained_s: float = 0.0
+    timeline_sent: int = 0  # /timeline commands sent to the bot
+    replies_in_ack: int = 0  # of those, answered with the echo in the ack itself
     log_errors: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -133,7 +135,7 @@ class Bench:
 
     def wait_replies(self, channel: str, expected: int, timeout: float = 300) -> float:
         """Wait until the bot has posted ``expected`` messages in ``channel`` (its replies to
-        /timeline, sent after the ack); return how long that took."""
+        /timeline that the ack did not carry); return how long that took."""
         began = time.monotonic()
         while len(self.fake.messages_in(channel)) < expected:
             if time.monotonic() - began > timeout:
@@ -214,8 +216,11 @@ def _measure(bench: Bench, sizes: Sizes, figures: HttpFigures, progress: Progres
         )
         _expect_2xx(result, f"/timeline to {server.name}", figures)
         if server is bot:
-            # The replies follow the acks: let them finish before anything else is measured.
-            replies += count
+            # A reply the ack did not carry follows it: let those finish before anything else
+            # is measured.
+            replies += count - result.in_ack
+            figures.timeline_sent += count
+            figures.replies_in_ack += result.in_ack
             waited = bench.wait_replies(latency_channel, replies)
             figures.replies_drained_s = max(figures.replies_drained_s, waited)
         return result
@@ -306,6 +311,7 @@ def merge(into: Result, result: Result) -> None:
     into.failed.extend(result.failed)
     into.elapsed_s += result.elapsed_s
     into.connections = max(into.connections, result.connections)  # per round: one per client
+    into.in_ack += result.in_ack
 
 
 def _expect_2xx(result: Result, what: str, figures: HttpFigures) -> None:

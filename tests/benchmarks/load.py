@@ -46,6 +46,7 @@ class Result:
     failed: list[str] = field(default_factory=list)  # texts of requests not acknowledged
     elapsed_s: float = 0.0
     connections: int = 0  # connections opened: equals the clients while keep-alive holds
+    in_ack: int = 0  # answers that carried the reply to the channel (response_type in_channel)
 
 
 def request_text(job: Job, n: int) -> str:
@@ -87,6 +88,7 @@ def run(job: Job) -> Result:
         errors: list[str] = []
         failed: list[str] = []
         opened = 1
+        shown = 0
         conn = http.client.HTTPConnection(host, port, timeout=30)
         start.wait()
         while True:
@@ -100,7 +102,7 @@ def run(job: Job) -> Result:
             try:
                 conn.request("POST", path, body, headers)
                 response = conn.getresponse()
-                response.read()
+                answer = response.read()
             except (OSError, http.client.HTTPException) as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 failed.append(request_text(job, n))
@@ -110,6 +112,7 @@ def run(job: Job) -> Result:
                 continue
             latencies.append((time.perf_counter() - began) * 1000)
             statuses[str(response.status)] += 1
+            shown += b'"in_channel"' in answer
             if not 200 <= response.status < 300:
                 failed.append(request_text(job, n))
             if response.will_close:
@@ -124,6 +127,7 @@ def run(job: Job) -> Result:
             result.errors.extend(errors[:5])
             result.failed.extend(failed)
             result.connections += opened
+            result.in_ack += shown
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(job.clients)]
     for thread in threads:

@@ -29,6 +29,10 @@ PHASES = ("http", "render", "nudge")
 QUICK_SCALE = 0.01
 # Not one of the issue's targets but Slack's own rule: an ack later than this is a failure.
 SLACK_DEADLINE = Target("< 3000 ms (Slack)", lambda ms: ms < 3000)
+# Issue 18's targets: the bot's p50 ack over the bare app's, with 8 clients and with 1.
+P50_RATIO = (2.5, 1.5)
+# The RSS the issue found (idle, after 100,000 entries): the bot may not grow past it.
+RSS_BEFORE_MB = (54.0, 62.0)
 
 
 @dataclass(frozen=True)
@@ -218,9 +222,9 @@ def http_phase(report: Report, config: Config, workdir: Path, progress: httpbenc
         report.add(section, f"ack_p50_bare_{clients}", f"bare Bolt p50, {who}", bare.p50_ms, "ms")
         report.add(
             section, f"ack_p50_ratio_{clients}", f"p50 ratio bot / bare, {who}",
-            bot.p50_ms / bare.p50_ms, "×", at_most(1.3, "×"),
+            bot.p50_ms / bare.p50_ms, "×", at_most(P50_RATIO[clients == 1], "×"),
         )  # fmt: skip
-        p99_target = below(250, "ms") if clients == n else None
+        p99_target = below(50, "ms") if clients == n else None
         report.add(
             section, f"ack_p99_bot_{clients}", f"bot p99, {who}", bot.p99_ms, "ms", p99_target
         )
@@ -230,16 +234,25 @@ def http_phase(report: Report, config: Config, workdir: Path, progress: httpbenc
             SLACK_DEADLINE,
         )  # fmt: skip
 
+    report.add(
+        section, "ack_replies_in_ack", "/timeline echoes carried by the ack (in_channel)",
+        f.replies_in_ack / max(1, f.timeline_sent) * 100, "%",
+        note=f"{f.replies_in_ack:,}/{f.timeline_sent:,}; the rest posted after it",
+    )  # fmt: skip
+
     section = (
         f"Event throughput: pin_added, {n} clients, {config.events:,} events, "
         f"{httpbench.ROUNDS} interleaved rounds"
     )
     bot, bare = f.throughput["bot"], f.throughput["bare"]
-    report.add(section, "events_bot", "bot", bot.per_second, "events/s", at_least(300, " events/s"))
+    report.add(
+        section, "events_bot", "bot (synchronous=FULL: every ack follows its fsync)",
+        bot.per_second, "events/s", at_least(600, " events/s"),
+    )  # fmt: skip
     report.add(section, "events_bare", "bare Bolt", bare.per_second, "events/s")
     report.add(
         section, "events_ratio", "bot / bare", bot.per_second / bare.per_second * 100, "%",
-        at_least(70, "%"),
+        at_least(50, "%"),
     )  # fmt: skip
     report.add(
         section, "events_exactly_once", "every event recorded exactly once (database)",
@@ -259,12 +272,21 @@ def http_phase(report: Report, config: Config, workdir: Path, progress: httpbenc
             section, "events_max_bot_sustained", "bot slowest ack over those", f.top_up.max_ms,
             "ms", SLACK_DEADLINE,
         )  # fmt: skip
+    events = config.events + (f.top_up.requests if f.top_up is not None else 0)
+    slowest = max(bot.max_ms, f.top_up.max_ms if f.top_up is not None else 0.0)
+    report.add(
+        section, "events_max_bot_all", f"bot slowest ack over all {events:,} events", slowest,
+        "ms", below(500, "ms"),
+    )  # fmt: skip
 
     section = "Memory: the bot's RSS (VmRSS)"
-    report.add(section, "rss_idle_mb", "idle, after start-up", f.rss_idle_mb, "MB", below(80, "MB"))
+    report.add(
+        section, "rss_idle_mb", "idle, after start-up", f.rss_idle_mb, "MB",
+        at_most(RSS_BEFORE_MB[0], " MB (before issue 18)"),
+    )  # fmt: skip
     report.add(
         section, "rss_entries_mb", f"after {f.entries:,} timeline entries", f.rss_entries_mb,
-        "MB", below(150, "MB"),
+        "MB", at_most(RSS_BEFORE_MB[1], " MB (before issue 18)"),
     )  # fmt: skip
     if f.rss_drafts_mb:
         # Each draft runs on one of the listener pool's threads, and each thread's SQLite
