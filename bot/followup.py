@@ -14,7 +14,6 @@ from datetime import timedelta
 from bot.domain import ActionItem, format_duration
 
 MONTH = timedelta(days=30)
-DEFAULT_ERROR_SLO = 0.1  # percent of requests that may fail
 FOLLOW_UP_AFTER = timedelta(days=30)
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%?")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from dateutil.relativedelta import relativedelta
 
+from bot import draft_fields
 from bot.domain import (
     DETECTION,
     FIELD_NAMES,
@@ -119,7 +120,8 @@ class DraftContext:
     # `/incident set` fields by name with "_" for "-" (every name present; None when unset).
     fields: dict[str, str | None] = field(default_factory=dict)
     slo_target: str = "99.9"
-    technical_review: str | None = None
+    # Issue 13's fields (bot.draft_fields): sign-off, links, error budget, follow-up.
+    extra: draft_fields.Filled | None = None
     phases: list[tuple[str, str]] = field(default_factory=list)
     order_warnings: list[str] = field(default_factory=list)
     sections: list[tuple[str, bool]] = field(default_factory=list)
@@ -235,6 +237,7 @@ def build_context(
     now: datetime,
     requested_by: str | None = None,
     items: list[ActionItem] | None = None,
+    extras: draft_fields.Extras | None = None,
 ) -> DraftContext:
     """Everything known about an incident, shaped for the template. Pure."""
     m = milestones(incident, entries)
@@ -274,14 +277,7 @@ def build_context(
         slo=slo,
         channel="#" + incident.channel_name if incident.channel_name else None,
         author=_name(author_id, None, names),
-        technical_review=(
-            _name(incident.commander_id, None, names) if incident.scribe_id else None
-        ),
-        screenshots=[
-            inline(f"{slack_to_text(e.text, names)} ({e.permalink})")
-            for e in entries
-            if e.source == "file" and e.permalink
-        ],
+        screenshots=[],
         today=now.astimezone(UTC).strftime("%Y-%m-%d"),
         next_review_date=(m.started + relativedelta(months=6)).strftime("%Y-%m-%d"),
         updated_by=_name(requested_by, None, names) if requested_by else None,
@@ -296,6 +292,13 @@ def build_context(
         phases=_phases(m),
         order_warnings=out_of_order(m),
     )
+    extra = draft_fields.fill(
+        incident=incident, entries=entries, items=items or [], names=names,
+        author=context.author, downtime=downtime_of(incident, m),
+        time_to_detect=metrics.time_to_detect, time_to_resolve=metrics.time_to_resolve,
+        extras=extras or draft_fields.Extras(),
+    )  # fmt: skip
+    context = replace(context, extra=extra, screenshots=extra.screenshots)
     return replace(context, sections=section_status(context))
 
 
@@ -323,6 +326,7 @@ def section_status(c: DraftContext) -> list[tuple[str, bool]]:
         *((title, False) for title in ALWAYS_TO_FILL[4:]),
         ("Response Time Metrics", all(v is not None and "⚠️" not in v for v in metrics)),
         ("SLO Impact Calculation", c.slo is not None),
+        *(draft_fields.sections(c.extra) if c.extra else []),
     ]
 
 
@@ -393,6 +397,8 @@ def sample_context(now: datetime) -> DraftContext:
             "started": now.isoformat(),
             "downtime": "30",
             "slo": "99.9",
+            "error-slo": "0.1",
+            "error-rate": "5%",
         },
     )
     kinds = ("trigger", "detected", "mitigated", "acknowledged", "note", "resolved", "declared")
