@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from bot import followup, links
 from bot.domain import ActionItem, Incident, TimelineEntry
-from bot.review.workflow import DRAFT, Review, SignOffLine, last_change, sign_off
+from bot.review.workflow import (
+    APPROVED,
+    ARCHIVED,
+    DRAFT,
+    Review,
+    SignOffLine,
+    last_change,
+    sign_off,
+)
 
 
 @dataclass(frozen=True)
@@ -141,5 +149,5 @@ def sections(c: Filled) -> list[tuple[str, bool]]:
         ("Relevant Links", any(c.links.values())),
         ("Screenshots", bool(c.screenshots)),
         ("Customer Updates", bool(c.links["status"])),
-        ("Review and Approval", not any("YYYY-MM-DD" in line.text for line in c.signoff.lines)),
+        ("Review and Approval", c.signoff.status in (APPROVED, ARCHIVED)),
     ]
