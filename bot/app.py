@@ -96,7 +96,7 @@ def _skip_redelivered_events(
 ) -> Any:
     """An ``event_id`` already processed gets a plain 200, so Slack stops retrying it."""
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id and context["deps"].store.event_seen(event_id=event_id):
+    if event_id and context["deps"].store.events.seen(event_id=event_id):
         log.info("Ignoring redelivered event %s", event_id)
         return BoltResponse(status=200, body="")
     return next()

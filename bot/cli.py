@@ -249,7 +249,7 @@ def offline_store() -> tuple[Settings, Store]:
 
 
 def find_incident(store: Store, settings: Settings, incident_id: str) -> Incident:
-    incident = store.get_incident(incident_id=incident_id.strip().upper())
+    incident = store.incidents.get(incident_id=incident_id.strip().upper())
     if incident is None:
         fail(
             f"no incident {incident_id!r} in {settings.db_path}: "
@@ -264,7 +264,7 @@ def list_incidents(everything: bool) -> None:
     """Print the open incidents as a table, from DB_PATH (no Slack needed)."""
     _, store = offline_store()
     try:
-        incidents = store.incidents(open_only=not everything)
+        incidents = store.incidents.all(open_only=not everything)
         names = UserDirectory(store, system_clock).cached_names(
             user_id for i in incidents for user_id in mentioned_user_ids(i.title)
         )
@@ -320,12 +320,12 @@ def export(incident_id: str, as_json: bool) -> None:
     settings, store = offline_store()
     try:
         incident = find_incident(store, settings, incident_id)
-        items = store.items_for_incident(incident_id=incident.id)
+        items = store.items.for_incident(incident_id=incident.id)
         document = offline.export_document(
             incident,
-            store.entries(incident_id=incident.id),
+            store.timeline.for_incident(incident_id=incident.id),
             items,
-            {item.id: store.item_changes(item_id=item.id) for item in items},
+            {item.id: store.items.changes(item_id=item.id) for item in items},
             system_clock(),
         )
     finally:

@@ -75,7 +75,7 @@ class NudgeSender:
     def send(
         self, *, nudge_id: int, item: ActionItem, number: int, escalate: bool, now: datetime
     ) -> tuple[str, str]:
-        incident = self.store.get_incident(incident_id=item.incident_id)
+        incident = self.store.incidents.get(incident_id=item.incident_id)
         assert incident is not None
         channel = self.dm_channel(item.owner_id)
         posted = self.client.chat_postMessage(
@@ -88,9 +88,9 @@ class NudgeSender:
 
     def escalate(self, nudge: dict[str, Any], now: datetime) -> bool:
         """Post a nudge's escalation in the incident channel, once; False if it must wait."""
-        item = self.store.get_item(item_id=nudge["item_id"])
-        incident = self.store.get_incident(incident_id=item.incident_id) if item else None
-        if not self.store.claim_escalation(nudge_id=nudge["id"], now=now):
+        item = self.store.items.get(item_id=nudge["item_id"])
+        incident = self.store.incidents.get(incident_id=item.incident_id) if item else None
+        if not self.store.nudges.claim_escalation(nudge_id=nudge["id"], now=now):
             return True  # another scanner has it
         if item is None or item.status != "open" or incident is None or not incident.channel_id:
             return True  # closed since, or nowhere to post: the claim retires it
@@ -101,7 +101,7 @@ class NudgeSender:
             )
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("Escalating %s failed, will retry: %s", item.short_id, exc)
-            self.store.release_escalation(nudge_id=nudge["id"])
+            self.store.nudges.release_escalation(nudge_id=nudge["id"])
             return False
         return True
 
@@ -137,16 +137,16 @@ def scan(
     sender = NudgeSender(store, client)
     _recover_stale(store, sender, now, report)
     _send_escalations(store, sender, now)
-    for item in store.items_to_nudge(now=now):
+    for item in store.nudges.due(now=now):
         if not policy.anytime:
             moment = next_working_moment(now, users.get(client, item.owner_id).zone)
             if moment > now:
-                if store.defer_nudge(item=item, until=moment):
+                if store.nudges.defer(item=item, until=moment):
                     report.deferred.append(item.id)
                 continue
         number = item.nudge_count + 1
         escalate = number >= policy.escalate_after and not item.escalated
-        nudge_id = store.claim_nudge(
+        nudge_id = store.nudges.claim(
             item=item, next_nudge_at=now + policy.repeat, escalate=escalate, now=now
         )
         if nudge_id is None:
@@ -157,10 +157,10 @@ def scan(
             )
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("Nudge %s for %s failed, will retry: %s", nudge_id, item.short_id, exc)
-            store.release_nudge(nudge_id=nudge_id, now=now)
+            store.nudges.release(nudge_id=nudge_id, now=now)
             report.failed.append(item.id)
             continue
-        store.mark_nudge_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=now)
+        store.nudges.mark_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=now)
         report.sent.append(item.id)
     _send_escalations(store, sender, now)
     return report
@@ -168,15 +168,15 @@ def scan(
 
 def _send_escalations(store: Store, sender: NudgeSender, now: datetime) -> None:
     """Post every escalation that is due, including those a failed post left behind."""
-    for nudge in store.pending_escalations():
+    for nudge in store.nudges.pending_escalations():
         sender.escalate(nudge, now)
 
 
 def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: ScanReport) -> None:
-    for nudge in store.stale_nudges(claimed_before=now - STALE_CLAIM):
-        if not store.reclaim_nudge(nudge=nudge, now=now):
+    for nudge in store.nudges.stale(claimed_before=now - STALE_CLAIM):
+        if not store.nudges.reclaim(nudge=nudge, now=now):
             continue
-        item = store.get_item(item_id=nudge["item_id"])
+        item = store.items.get(item_id=nudge["item_id"])
         if item is None:
             continue
         try:
@@ -193,12 +193,12 @@ def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: Sca
             log.warning("Recovering nudge %s failed, will retry: %s", nudge["id"], exc)
             continue
         if found is not None:
-            store.mark_nudge_sent(
+            store.nudges.mark_sent(
                 nudge_id=nudge["id"], dm_channel=found[0], dm_ts=found[1], now=now
             )
             report.recovered.append(item.id)
         else:
-            store.release_nudge(nudge_id=nudge["id"], now=now)
+            store.nudges.release(nudge_id=nudge["id"], now=now)
 
 
 def start_scheduler(

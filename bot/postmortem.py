@@ -442,8 +442,8 @@ def draft_for(
 ) -> DraftContext:
     """The draft of ``incident`` as stored now; ``names`` maps user IDs to names (from Slack
     in the bot, from the database's cache offline)."""
-    entries = store.entries(incident_id=incident.id)
-    items = store.items_for_incident(incident_id=incident.id)
+    entries = store.timeline.for_incident(incident_id=incident.id)
+    items = store.items.for_incident(incident_id=incident.id)
     people = people_in(incident, entries, items) | ({requested_by} if requested_by else set())
     return build_context(
         incident=incident,

@@ -95,20 +95,20 @@ def post_or_queue(
     try:
         client.chat_postMessage(channel=channel, text=text)
     except SLACK_FAILURES as exc:
-        store.queue_message(channel=channel, text=text, now=now)
+        store.outbox.queue(channel=channel, text=text, now=now)
         log.error("Posting to %s failed (%s); queued until Slack answers again", channel, exc)
 
 
 def deliver_queued(client: WebClient, store: Store, *, now: datetime) -> int:
     """Post what the outbox holds; return how many went out. A failure waits a minute."""
     sent = 0
-    while (message := store.take_queued_message(now=now, retry_at=now + RETRY_QUEUED)) is not None:
+    while (message := store.outbox.take(now=now, retry_at=now + RETRY_QUEUED)) is not None:
         try:
             client.chat_postMessage(channel=message["channel"], text=message["text"])
         except SLACK_FAILURES as exc:
             log.warning("Queued message %s still refused: %s", message["id"], exc)
             continue
-        store.delivered(message_id=message["id"])
+        store.outbox.delivered(message_id=message["id"])
         sent += 1
     return sent
 

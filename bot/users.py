@@ -55,7 +55,7 @@ class UserDirectory:
         """As ``get``, but raise ``SlackUnavailable`` rather than guess UTC for a user that
         Slack cannot describe right now and the cache does not know."""
         now = self.clock()
-        cached = self.store.cached_user(user_id=user_id)
+        cached = self.store.users.cached(user_id=user_id)
         if cached is not None and now - cached.fetched_at < CACHE_FOR:
             return SlackUser(cached.id, cached.name, cached.tz or "UTC")
         asking = _quick(client) if before_ack else client
@@ -68,7 +68,7 @@ class UserDirectory:
             raise SlackUnavailable(user_id) from exc
         name = user.get("name") or user.get("real_name") or user_id
         tz = user.get("tz") or "UTC"
-        self.store.save_user(user_id=user_id, name=name, tz=tz, now=now)
+        self.store.users.save(user_id=user_id, name=name, tz=tz, now=now)
         return SlackUser(user_id, name, tz)
 
     def names(self, client: WebClient, user_ids: Iterable[str | None]) -> dict[str, str]:
@@ -78,7 +78,7 @@ class UserDirectory:
     def cached_names(self, user_ids: Iterable[str | None]) -> dict[str, str]:
         """Names from the cache alone, however old, for work that never reaches Slack; IDs
         never cached are left out."""
-        cached = (self.store.cached_user(user_id=uid) for uid in set(user_ids) if uid)
+        cached = (self.store.users.cached(user_id=uid) for uid in set(user_ids) if uid)
         return {user.id: user.name for user in cached if user is not None}
 
 

@@ -98,7 +98,7 @@ class SlackDriver:
         return channel_id
 
     def _intro_stored(self, channel_id: str) -> bool:
-        incident = self.store.incident_for_channel(channel_id=channel_id)
+        incident = self.store.incidents.for_channel(channel_id=channel_id)
         return incident is not None and incident.intro_ts is not None
 
 

@@ -17,13 +17,13 @@ from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
 
 
 def incident_id(slack: SlackDriver, channel_id: str) -> str:
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
     return incident.id
 
 
 def items(slack: SlackDriver, channel_id: str) -> list[Any]:
-    return slack.store.items_for_incident(incident_id=incident_id(slack, channel_id))
+    return slack.store.items.for_incident(incident_id=incident_id(slack, channel_id))
 
 
 # --- the grammar, pure -------------------------------------------------------------------
@@ -179,14 +179,14 @@ def test_done_reopen_drop_assign_and_due_record_who_and_when(
     assert "drop" in reply_text(
         slack.command("/action", f"drop {item.id} not needed", channel_id=channel)
     )
-    after = slack.store.get_item(item_id=item.id)
+    after = slack.store.items.get(item_id=item.id)
     assert after is not None
     assert (after.status, after.owner_id, after.due_date, after.drop_reason) == (
         "dropped", "U_BOB", "2026-12-10", "not needed",
     )  # fmt: skip
     # bob is in New York: due on the 10th means overdue from 05:00 UTC on the 11th.
     assert after.due_at == datetime(2026, 12, 11, 5, 0, tzinfo=UTC)
-    changes = slack.store.item_changes(item_id=item.id)
+    changes = slack.store.items.changes(item_id=item.id)
     assert [c["change"] for c in changes] == [
         "created",
         "done",
@@ -347,16 +347,16 @@ def test_nudge_buttons_mark_done_snooze_and_answer_for_closed_items(
         slack.dispatch(block_actions("nudge_snooze_week", str(two.id), message_ts=dm_ts)).status
         == 200
     )
-    snoozed = slack.store.get_item(item_id=two.id)
+    snoozed = slack.store.items.get(item_id=two.id)
     assert snoozed is not None and snoozed.next_nudge_at == clock.now + timedelta(days=7)
 
     assert (
         slack.dispatch(block_actions("nudge_mark_done", str(one.id), message_ts=dm_ts)).status
         == 200
     )
-    done = slack.store.get_item(item_id=one.id)
+    done = slack.store.items.get(item_id=one.id)
     assert done is not None and done.status == "done"
-    assert slack.store.item_changes(item_id=one.id)[-1]["actor_id"] == "U_BOB"
+    assert slack.store.items.changes(item_id=one.id)[-1]["actor_id"] == "U_BOB"
     update = slack.fake.wait_for("chat.update", count=2)[-1]
     assert update.params["channel"] == "DBOB" and "Marked done" in update.params["text"]
 

@@ -35,7 +35,7 @@ NOW = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 
 def live(slack: SlackDriver) -> list[TimelineEntry]:
     """The timeline of the one incident the test declared."""
-    return slack.store.entries(incident_id=INCIDENT_ID)
+    return slack.store.timeline.for_incident(incident_id=INCIDENT_ID)
 
 
 def drain(slack: SlackDriver) -> None:
@@ -139,7 +139,7 @@ def test_the_shortcut_outside_an_incident_channel_says_so_and_stores_nothing(
 
 def test_the_shortcut_on_the_incident_intro_adds_nothing(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None and incident.intro_ts
     intro = slackwire.user_message(ts=incident.intro_ts, user="UBOT", text="🚨 intro")
     intro.pop("user")
@@ -408,7 +408,7 @@ def test_ordinary_messages_are_acknowledged_without_a_database_write(slack: Slac
     for event in events:
         envelope = slackwire.event_callback(event, event_id=f"EvMSG{events.index(event)}")
         assert slack.dispatch(envelope).status == 200
-        assert slack.store.event_seen(event_id=f"EvMSG{events.index(event)}") is False
+        assert slack.store.events.seen(event_id=f"EvMSG{events.index(event)}") is False
     assert live(slack) == []
 
 
@@ -417,21 +417,21 @@ def test_ordinary_messages_are_acknowledged_without_a_database_write(slack: Slac
 
 @pytest.fixture
 def incident_id(store: Store) -> str:
-    incident, _ = store.create_incident(
+    incident, _ = store.incidents.create(
         title="Checkout down", severity="SEV2", commander_id="U1", started_at=NOW
     )
     return incident.id
 
 
 def capture(store: Store, incident_id: str, via: str, event_ts: str, **content: Any) -> bool:
-    return store.capture_message(
+    return store.captures.hold(
         event_id=None, event_ts=event_ts, incident_id=incident_id,
         source_key=message_key("C1", TS), via=via, now=NOW, **content,
     )  # fmt: skip
 
 
 def release(store: Store, incident_id: str, via: str, event_ts: str) -> bool:
-    return store.release_capture(
+    return store.captures.release(
         event_id=None, event_ts=event_ts, incident_id=incident_id,
         source_key=message_key("C1", TS), via=via, now=NOW,
     )  # fmt: skip
@@ -442,11 +442,11 @@ def test_a_pushpin_released_before_its_message_was_read_adds_nothing(
 ) -> None:
     key = message_key("C1", TS)
     assert capture(store, incident_id, "reaction:U1", "1795789300.000100")
-    assert store.capture_gaps(source_key=key) == {"text", "permalink"}
+    assert store.captures.gaps(source_key=key) == {"text", "permalink"}
     assert release(store, incident_id, "reaction:U1", "1795789400.000100")
-    assert store.capture_gaps(source_key=key) == set()
-    assert store.fill_captured_message(source_key=key, now=NOW, at=AT, text="late") is None
-    assert store.entries(incident_id=incident_id) == []
+    assert store.captures.gaps(source_key=key) == set()
+    assert store.captures.fill(source_key=key, now=NOW, at=AT, text="late") is None
+    assert store.timeline.for_incident(incident_id=incident_id) == []
 
 
 def test_a_claimed_event_is_applied_once(store: Store, incident_id: str) -> None:
@@ -455,31 +455,33 @@ def test_a_claimed_event_is_applied_once(store: Store, incident_id: str) -> None
         "event_id": "Ev1", "event_ts": "1795789300.000100", "incident_id": incident_id,
         "source_key": key, "via": "pin", "now": NOW, "at": AT, "text": "x",
     }  # fmt: skip
-    assert store.capture_message(**kwargs) is True
-    assert store.capture_message(**kwargs) is False
-    assert store.release_capture(
+    assert store.captures.hold(**kwargs) is True
+    assert store.captures.hold(**kwargs) is False
+    assert store.captures.release(
         event_id="Ev1", event_ts="1795789400.000100", incident_id=incident_id,
         source_key=key, via="pin", now=NOW,
     ) is False  # fmt: skip
-    assert len(store.entries(incident_id=incident_id)) == 1
+    assert len(store.timeline.for_incident(incident_id=incident_id)) == 1
 
 
 def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> None:
     path = tmp_path / "before.db"
     old = Store(path)
     try:
-        db = old._db()
+        db = old.connections.current()
         migrations.migrations.apply(db, stop_before="0004_message_captures")
-        incident, _ = old.create_incident(
+        incident, _ = old.incidents.create(
             title="t", severity="SEV3", commander_id="U1", started_at=NOW
         )
         for ts, event_ts in (("1795789200.000100", "1795789250.0"), (TS, "1795789260.0")):
-            old.record_pin(
+            old.captures.pin(
                 event_id=None, event_ts=event_ts, incident_id=incident.id,
                 source_key=f"pin:C1:{ts}", at=AT, text=f"pinned {ts}", actor_id="U2",
                 actor_name=None, source="pin", permalink=None, now=NOW,
             )  # fmt: skip
-        old.remove_pin(event_id=None, event_ts="1795789300.0", source_key=f"pin:C1:{TS}", now=NOW)
+        old.captures.unpin(
+            event_id=None, event_ts="1795789300.0", source_key=f"pin:C1:{TS}", now=NOW
+        )
     finally:
         old.close()
 
@@ -487,37 +489,39 @@ def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> Non
     try:
         assert store.migrate() == ["0004_message_captures", "0005_outbox"]
         live_key, removed_key = "pin:C1:1795789200.000100", f"pin:C1:{TS}"
-        assert store.is_captured(source_key=live_key) and store.is_captured(source_key=removed_key)
+        assert store.captures.exists(source_key=live_key) and store.captures.exists(
+            source_key=removed_key
+        )
         # The live pin now holds its message: a 📌 and its removal leave it on the timeline.
-        assert store.capture_message(
+        assert store.captures.hold(
             event_id=None, event_ts="1795789400.0", incident_id=incident.id,
             source_key=live_key, via="reaction:U3", now=NOW,
         )  # fmt: skip
-        store.release_capture(
+        store.captures.release(
             event_id=None, event_ts="1795789410.0", incident_id=incident.id,
             source_key=live_key, via="reaction:U3", now=NOW,
         )  # fmt: skip
-        assert [e.text for e in store.entries(incident_id=incident.id)] == [
+        assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == [
             "pinned 1795789200.000100"
         ]
         # The unpin is remembered: the pin's older event, delivered again, does not restore it.
-        assert not store.capture_message(
+        assert not store.captures.hold(
             event_id=None, event_ts="1795789260.0", incident_id=incident.id,
             source_key=removed_key, via="pin", now=NOW, at=AT, text="again",
         )  # fmt: skip
-        assert len(store.entries(incident_id=incident.id)) == 1
+        assert len(store.timeline.for_incident(incident_id=incident.id)) == 1
         # An edit reaches the migrated entry.
-        assert store.edit_captured_message(
+        assert store.captures.edit(
             event_id=None, source_key=live_key, text="edited", version_ts="1795789500.0", now=NOW
         )
-        assert [e.text for e in store.entries(incident_id=incident.id)] == ["edited"]
+        assert [e.text for e in store.timeline.for_incident(incident_id=incident.id)] == ["edited"]
     finally:
         store.close()
 
 
 def test_captures_of_an_unknown_message_are_refused_by_the_schema(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        store._db().execute(
+        store.connections.current().execute(
             "INSERT INTO message_captures (source_key, via, held, event_ts, changed_at) "
             "VALUES ('pin:C1:1.0', 'pin', 1, NULL, '2026-11-27T14:32:00+00:00')"
         )

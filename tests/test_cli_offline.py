@@ -42,7 +42,7 @@ def seeded(store: Store) -> Seeded:
     """An open incident with a timeline and items, and a resolved one; alice's name cached."""
     now = datetime.now(UTC)
     started = now - timedelta(hours=2, minutes=15)
-    inc, _ = store.create_incident(
+    inc, _ = store.incidents.create(
         title="Checkout API returning 500s",
         severity="SEV2",
         commander_id="U_ALICE",
@@ -55,7 +55,7 @@ def seeded(store: Store) -> Seeded:
         (5, "detected", "5xx alert fired", "U_ALICE"),
         (9, "acknowledged", "paged <@U_BOB> | on call", "U_ALICE"),
     ):
-        store.add_entry(
+        store.timeline.add(
             incident_id=inc.id, at=started + timedelta(minutes=minutes), kind=kind, text=text,
             actor_id=actor, actor_name=None, source="command", now=now,
         )  # fmt: skip
@@ -63,20 +63,20 @@ def seeded(store: Store) -> Seeded:
         ("Add a canary stage", "immediate", date(2026, 1, 2)),
         ("Rewrite the deploy pipeline", "long-term", date(2027, 3, 1)),
     ):
-        store.add_item(
+        store.items.add(
             incident_id=inc.id, text=text, owner_id="U_BOB", horizon=horizon, due_date=due,
             due_at=datetime.combine(due + timedelta(days=1), datetime.min.time(), UTC),
             verification="canary catches a bad build", actor_id="U_ALICE", now=now,
         )  # fmt: skip
-    store.save_user(user_id="U_ALICE", name="alice", tz="Europe/Berlin", now=now)
-    old, _ = store.create_incident(
+    store.users.save(user_id="U_ALICE", name="alice", tz="Europe/Berlin", now=now)
+    old, _ = store.incidents.create(
         title="Search index stale",
         severity="SEV4",
         commander_id="U_ALICE",
         started_at=started - timedelta(days=3),
         channel_name="incident-search",
     )
-    store.update_incident(
+    store.incidents.update(
         incident_id=old.id, actor_id="U_ALICE", now=now, status="resolved",
         resolved_at=started - timedelta(days=3) + timedelta(hours=1, minutes=5),
     )  # fmt: skip
@@ -230,7 +230,7 @@ def test_render_is_the_draft_that_postmortem_draft_uploads(
     assert response.status == 200, reply_text(response)
     wait_until(lambda: bool(slack.fake.uploads))
     uploaded = slack.fake.uploads[-1]
-    incident = store.incident_for_channel(channel_id=channel)
+    incident = store.incidents.for_channel(channel_id=channel)
     assert incident is not None
     assert uploaded.filename == postmortem.draft_filename(incident.id)
 
@@ -251,14 +251,14 @@ def test_export_json_round_trips_the_incident_timeline_and_items(
     result = run(seeded.db_path, "export", seeded.open_id, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    incident = store.get_incident(incident_id=seeded.open_id)
+    incident = store.incidents.get(incident_id=seeded.open_id)
     assert incident is not None
     exported = document["incident"]
     assert {f.name for f in dataclasses.fields(Incident)} <= exported.keys()
     assert exported["id"] == incident.id and exported["severity"] == "SEV2"
     assert exported["started_at"].endswith("+00:00")
     assert datetime.fromisoformat(exported["started_at"]) == incident.started_at
-    entries = store.entries(incident_id=incident.id)
+    entries = store.timeline.for_incident(incident_id=incident.id)
     timeline = [
         (datetime.fromisoformat(e["at"]), e["kind"], e["text"]) for e in document["timeline"]
     ]

@@ -152,7 +152,7 @@ def test_an_overdue_item_is_nudged_after_a_time_jump_and_a_click_closes_it(
 ) -> None:
     s, lines = session
     run(s, "/incident start sev2 Payments down", "/action add @bob due 2026-11-30 fix retries")
-    item = store.items_for_incident(incident_id="INCIDENT-20261127-1430")[0]
+    item = store.items.for_incident(incident_id="INCIDENT-20261127-1430")[0]
     lines.clear()
     run(s, ":time +4d")  # to Tuesday 14:30 UTC
     # Overdue from midnight in New York (05:00 UTC), which is outside bob's working hours:
@@ -167,7 +167,7 @@ def test_an_overdue_item_is_nudged_after_a_time_jump_and_a_click_closes_it(
     assert button is not None  # the DM is stamped at 14:00 UTC, when the scan sent it
     assert float(button.ts) == datetime(2026, 12, 1, 14, tzinfo=UTC).timestamp()
     run(s, ":as bob", ":click 1")
-    assert store.get_item(item_id=item.id).status == "done"  # type: ignore[union-attr]
+    assert store.items.get(item_id=item.id).status == "done"  # type: ignore[union-attr]
     assert not s.run_line(":click 1").ok  # the buttons went with the update
 
 

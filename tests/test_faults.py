@@ -11,9 +11,9 @@ from tests.conftest import SlackDriver, reply_text, wait_until
 
 
 def entries_of(slack: SlackDriver, channel: str) -> list[object]:
-    incident = slack.store.incident_for_channel(channel_id=channel)
+    incident = slack.store.incidents.for_channel(channel_id=channel)
     assert incident is not None
-    return list(slack.store.entries(incident_id=incident.id))
+    return list(slack.store.timeline.for_incident(incident_id=incident.id))
 
 
 def test_a_429_is_waited_out_and_the_reply_posted_once(slack: SlackDriver) -> None:
@@ -74,7 +74,7 @@ def test_a_refused_channel_is_explained_and_the_incident_kept(slack: SlackDriver
     assert "Declared" in reply_text(response)
     told = slack.fake.wait_for("response_url", timeout=10)[-1]
     assert "restricted_action" in told.params["text"] and "/incident start" in told.params["text"]
-    assert [i.title for i in slack.store.incidents()] == ["Payments down"]
+    assert [i.title for i in slack.store.incidents.all()] == ["Payments down"]
 
 
 def test_a_reply_slack_refused_is_posted_once_slack_answers_again(
@@ -85,16 +85,16 @@ def test_a_reply_slack_refused_is_posted_once_slack_answers_again(
     channel = slack.start_incident()
     slack.fake.fail("chat.postMessage", status=500, times=3)  # the first try and both retries
     slack.command("/timeline", "fixed cert renewed", channel_id=channel)
-    wait_until(lambda: len(slack.store.queued_messages()) == 1, 10)
-    [queued] = slack.store.queued_messages()
+    wait_until(lambda: len(slack.store.outbox.queued()) == 1, 10)
+    [queued] = slack.store.outbox.queued()
     assert queued["channel"] == channel and "cert renewed" in queued["text"]
 
-    now = slack.store.incident_for_channel(channel_id=channel).started_at  # type: ignore[union-attr]
+    now = slack.store.incidents.for_channel(channel_id=channel).started_at  # type: ignore[union-attr]
     assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 1
     assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
     posted = [c for c in slack.fake.calls_to("chat.postMessage") if not c.faulted]
     assert sum("cert renewed" in c.params["text"] for c in posted) == 1
-    assert slack.store.queued_messages() == []
+    assert slack.store.outbox.queued() == []
 
 
 def test_a_queued_reply_still_refused_waits_and_is_not_lost(slack: SlackDriver) -> None:
@@ -103,11 +103,11 @@ def test_a_queued_reply_still_refused_waits_and_is_not_lost(slack: SlackDriver) 
     from bot import slackio
 
     now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-    slack.store.queue_message(channel="C_X", text="held", now=now)
+    slack.store.outbox.queue(channel="C_X", text="held", now=now)
     slack.fake.fail("chat.postMessage", status=500, times=3)
     assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0
     assert slackio.deliver_queued(slack.app.client, slack.store, now=now) == 0  # waits a minute
-    assert len(slack.store.queued_messages()) == 1
+    assert len(slack.store.outbox.queued()) == 1
     assert (
         slackio.deliver_queued(slack.app.client, slack.store, now=now + timedelta(minutes=1)) == 1
     )
@@ -120,4 +120,4 @@ def test_a_dropped_connection_is_retried_and_the_reply_posted_once(slack: SlackD
     posts = slack.fake.wait_for("chat.postMessage", count=3, timeout=10)
     assert [c.faulted for c in posts[1:]] == [True, False]
     assert "paged the DBA" in posts[-1].params["text"]
-    assert slack.store.queued_messages() == []
+    assert slack.store.outbox.queued() == []

@@ -113,7 +113,7 @@ def test_long_lists_stay_within_block_kit_limits_and_say_how_many_more() -> None
 
 
 def seed(store: Store, clock: FakeClock) -> str:
-    created, _ = store.create_incident(
+    created, _ = store.incidents.create(
         title="Checkout API returning 500s",
         severity="SEV2",
         commander_id="U_ALICE",
@@ -125,7 +125,7 @@ def seed(store: Store, clock: FakeClock) -> str:
         ("Add a canary stage", date(2026, 12, 4)),
         ("Page on 5xx", date(2026, 11, 20)),
     ):
-        store.add_item(
+        store.items.add(
             incident_id=created.id,
             text=text,
             owner_id="U_ALICE",

@@ -195,7 +195,7 @@ class Hostile:
         is what goes through Slack, and a new incident keeps each example on its own."""
         self.count += 1
         self.clock.advance(minutes=1)
-        incident, _ = self.slack.store.create_incident(
+        incident, _ = self.slack.store.incidents.create(
             title="Hostile input",
             severity="SEV2",
             commander_id="U_ALICE",
@@ -239,11 +239,11 @@ class Hostile:
     def stored(self, channel: str) -> list[str]:
         """Every text of the channel's incident that the draft shows, as stored."""
         store = self.slack.store
-        incident = store.incident_for_channel(channel_id=channel)
+        incident = store.incidents.for_channel(channel_id=channel)
         assert incident is not None
         texts = [incident.title, *incident.fields.values()]
-        texts += [e.text for e in store.entries(incident_id=incident.id)]
-        for item in store.items_for_incident(incident_id=incident.id):
+        texts += [e.text for e in store.timeline.for_incident(incident_id=incident.id)]
+        for item in store.items.for_incident(incident_id=incident.id):
             texts += [item.text, item.verification or ""]
         return texts
 
@@ -290,14 +290,14 @@ def test_incident_start_with_hostile_titles(hostile: Hostile, template: Shape) -
     def run(text: str) -> None:
         hostile.clock.advance(minutes=1)
         hostile.caplog.clear()
-        known = {i.id for i in slack.store.incidents()}
+        known = {i.id for i in slack.store.incidents.all()}
         pins = len(slack.fake.calls_to("pins.add"))
         refusals = len(slack.fake.calls_to("response_url"))
         response = slack.command("/incident", f"start {text}")
         assert response.status == 200, response.body
         answer = reply_text(response)
         assert_clear(answer, text)
-        created = [i for i in slack.store.incidents() if i.id not in known]
+        created = [i for i in slack.store.incidents.all() if i.id not in known]
         if not created:
             return  # a usage error, answered in a sentence: nothing to draft
         (incident,) = created
@@ -311,7 +311,7 @@ def test_incident_start_with_hostile_titles(hostile: Hostile, template: Shape) -
         assert len(slack.fake.calls_to("response_url")) == refusals, "channel set-up failed"
         assert not hostile.errors_logged(), hostile.errors_logged()
         hostile.caplog.clear()
-        incident = slack.store.get_incident(incident_id=incident.id)
+        incident = slack.store.incidents.get(incident_id=incident.id)
         assert incident is not None and incident.channel_id is not None
         channel = incident.channel_id
         assert_valid_draft(hostile.draft(channel), template, hostile.stored(channel))

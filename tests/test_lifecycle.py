@@ -16,7 +16,7 @@ START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
 
 
 def the_incident(slack: SlackDriver, channel: str) -> Incident:
-    incident = slack.store.incident_for_channel(channel_id=channel)
+    incident = slack.store.incidents.for_channel(channel_id=channel)
     assert incident is not None
     return incident
 
@@ -157,7 +157,7 @@ def test_severity_and_status_changes_join_the_timeline_topic_and_intro(
     slack.fake.wait_for("conversations.setTopic", count=3)
     assert slack.fake.calls_to("conversations.setTopic")[-1].params["topic"].endswith("Mitigated")
     assert "already SEV1" in reply_text(slack.command("/incident", "sev sev1", channel_id=channel))
-    entries = slack.store.entries(incident_id=the_incident(slack, channel).id)
+    entries = slack.store.timeline.for_incident(incident_id=the_incident(slack, channel).id)
     assert [(e.kind, e.text) for e in entries] == [
         ("note", "Severity changed from SEV2 to SEV1"),
         ("mitigated", "Status changed to Mitigated"),
@@ -185,7 +185,7 @@ def test_resolve_twice_and_changing_a_resolved_incident_answer_sensibly(
     assert "reopened" in reply_text(reopened)
     incident = the_incident(slack, channel)
     assert incident.status == "investigating" and incident.resolved_at is None
-    kinds = [e.kind for e in slack.store.entries(incident_id=incident.id)]
+    kinds = [e.kind for e in slack.store.timeline.for_incident(incident_id=incident.id)]
     assert kinds == ["resolved", "declared"]
 
 

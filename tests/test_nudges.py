@@ -98,7 +98,7 @@ def scanner(store: Store, fake_slack: FakeSlack, clock: FakeClock) -> Scanner:
 @pytest.fixture
 def incident(store: Store, fake_slack: FakeSlack, clock: FakeClock) -> Incident:
     channel_id = fake_slack.add_channel("incident-20261117-1432")
-    created, _ = store.create_incident(
+    created, _ = store.incidents.create(
         title="Checkout API returning 500s",
         severity="SEV2",
         commander_id="U_BOB",
@@ -118,7 +118,7 @@ def add_item(
     text: str = "Fix the alert threshold",
     now: datetime = ADDED_AT,
 ) -> ActionItem:
-    item, created = store.add_item(
+    item, created = store.items.add(
         incident_id=incident.id,
         text=text,
         owner_id=owner,
@@ -168,7 +168,7 @@ def block_texts(value: Any) -> str:
 
 
 def get(store: Store, item: ActionItem) -> ActionItem:
-    fresh = store.get_item(item_id=item.id)
+    fresh = store.items.get(item_id=item.id)
     assert fresh is not None
     return fresh
 
@@ -242,11 +242,11 @@ def test_only_the_due_open_item_gets_a_dm(
     dropped = add_item(store, incident, text="Won't do")
     snoozed = add_item(store, incident, text="Snoozed")
     now = clock()
-    store.update_item(item_id=done.id, actor_id="U_ALICE", now=now, change="done", status="done")
-    store.update_item(
+    store.items.update(item_id=done.id, actor_id="U_ALICE", now=now, change="done", status="done")
+    store.items.update(
         item_id=dropped.id, actor_id="U_ALICE", now=now, change="dropped", status="dropped"
     )
-    store.update_item(
+    store.items.update(
         item_id=snoozed.id,
         actor_id="U_ALICE",
         now=now,
@@ -279,14 +279,14 @@ def test_only_the_due_open_item_gets_a_dm(
     assert {e["value"] for e in actions["elements"]} == {str(due.id)}
     assert "overdue" in dm.params["text"] and due.short_id in dm.params["text"]
 
-    [nudge] = store.nudges_for_item(item_id=due.id)
+    [nudge] = store.nudges.for_item(item_id=due.id)
     assert nudge["status"] == "sent" and nudge["number"] == 1 and not nudge["escalate"]
     assert nudge_id_of(dm) == nudge["id"]
     assert (nudge["dm_channel"], nudge["dm_ts"]) == (DM["U_ALICE"], dm_ts(fake_slack, dm))
     fresh = get(store, due)
     assert fresh.nudge_count == 1 and fresh.next_nudge_at == now + timedelta(hours=24)
     for other in (done, dropped, snoozed):
-        assert store.nudges_for_item(item_id=other.id) == []
+        assert store.nudges.for_item(item_id=other.id) == []
         assert get(store, other).nudge_count == 0
     assert channel_posts(fake_slack, str(incident.channel_id)) == []  # no escalation yet
 
@@ -305,7 +305,7 @@ def test_snoozed_and_not_yet_due_items_are_nudged_when_their_time_comes(
     scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     snoozed = add_item(store, incident, text="Snoozed")
-    store.update_item(
+    store.items.update(
         item_id=snoozed.id,
         actor_id="U_ALICE",
         now=clock(),
@@ -358,7 +358,9 @@ def test_an_item_changed_during_the_scan_is_not_nudged(
             if change == "done"
             else {"next_nudge_at": clock() + timedelta(days=7)}
         )
-        store.update_item(item_id=item.id, actor_id="U_ALICE", now=clock(), change=change, **fields)
+        store.items.update(
+            item_id=item.id, actor_id="U_ALICE", now=clock(), change=change, **fields
+        )
         return {"ok": True, "user": fake_slack.users[call.params["user"]]}
 
     fake_slack.on("users.info", click_then_answer)
@@ -367,7 +369,7 @@ def test_an_item_changed_during_the_scan_is_not_nudged(
 
     assert fake_slack.calls_to("users.info"), "the scan should have looked the owner up"
     assert report.sent == [] and report.failed == []
-    assert dms(fake_slack) == [] and store.nudges_for_item(item_id=item.id) == []
+    assert dms(fake_slack) == [] and store.nudges.for_item(item_id=item.id) == []
     assert get(store, item).nudge_count == 0
 
 
@@ -379,7 +381,7 @@ def test_a_snooze_during_a_night_scan_is_not_overwritten_by_the_deferral(
     snoozed_until = utc(2026, 12, 3, 2, 0)
 
     def snooze_then_answer(call: Call) -> dict[str, Any]:
-        store.update_item(
+        store.items.update(
             item_id=item.id,
             actor_id="U_ALICE",
             now=clock(),
@@ -436,7 +438,7 @@ def test_repeats_every_24_hours_and_escalates_once_on_the_third(
     assert len(dms(fake_slack)) == 5
     assert len(channel_posts(fake_slack, channel)) == 1  # 4th and 5th nudges: DM only
     numbers = [
-        (n["number"], n["escalate"], n["status"]) for n in store.nudges_for_item(item_id=item.id)
+        (n["number"], n["escalate"], n["status"]) for n in store.nudges.for_item(item_id=item.id)
     ]
     assert numbers == [
         (1, 0, "sent"),
@@ -549,7 +551,7 @@ def test_a_restart_between_scans_neither_repeats_nor_loses_a_nudge(
     assert third().sent == []
     third.store.close()
     assert len(dms(fake_slack)) == 2
-    assert [n["number"] for n in store.nudges_for_item(item_id=item.id)] == [1, 2]
+    assert [n["number"] for n in store.nudges.for_item(item_id=item.id)] == [1, 2]
 
 
 def race(
@@ -606,7 +608,7 @@ def test_two_scanners_racing_on_one_file_send_each_nudge_once(
     nudge_ids = [nudge_id_of(c) for c in dms(fake_slack)]
     assert len(set(nudge_ids)) == 60
     for item in items:
-        nudges = store.nudges_for_item(item_id=item.id)
+        nudges = store.nudges.for_item(item_id=item.id)
         assert [(n["number"], n["status"]) for n in nudges] == [(1, "sent"), (2, "sent")]
         assert get(store, item).nudge_count == 2
 
@@ -627,7 +629,7 @@ def test_a_slack_5xx_beyond_the_clients_retries_is_retried_at_the_next_scan(
     posts = fake_slack.calls_to("chat.postMessage")
     assert len(posts) == 3 and all(c.faulted for c in posts)
     assert fake_slack.messages_in(DM["U_ALICE"]) == []
-    assert store.nudges_for_item(item_id=item.id) == []  # nothing recorded as sent
+    assert store.nudges.for_item(item_id=item.id) == []  # nothing recorded as sent
     fresh = get(store, item)
     assert fresh.nudge_count == 0 and fresh.next_nudge_at is not None
     assert fresh.next_nudge_at <= clock()
@@ -636,7 +638,7 @@ def test_a_slack_5xx_beyond_the_clients_retries_is_retried_at_the_next_scan(
 
     assert report.sent == [item.id] and report.failed == []
     assert len(dms(fake_slack)) == 1 and len(fake_slack.messages_in(DM["U_ALICE"])) == 1
-    [nudge] = store.nudges_for_item(item_id=item.id)
+    [nudge] = store.nudges.for_item(item_id=item.id)
     assert nudge["status"] == "sent" and nudge["number"] == 1
     clock.advance(minutes=5)
     assert scanner().sent == []
@@ -659,7 +661,7 @@ def test_a_slack_error_then_success_sends_exactly_once(
 
     report = scanner()
     assert report.failed == [item.id] and report.sent == []
-    assert dms(fake_slack) == [] and store.nudges_for_item(item_id=item.id) == []
+    assert dms(fake_slack) == [] and store.nudges.for_item(item_id=item.id) == []
     assert get(store, item).nudge_count == 0
 
     clock.advance(minutes=5)
@@ -697,7 +699,7 @@ def test_a_failed_escalating_nudge_is_retried_with_its_escalation(
 def claim(store: Store, item: ActionItem, now: datetime, *, escalate: bool = False) -> int:
     """Claim the item's due nudge as the scan would, then (like a crash) do nothing more."""
     fresh = get(store, item)
-    nudge_id = store.claim_nudge(
+    nudge_id = store.nudges.claim(
         item=fresh, next_nudge_at=now + ANYTIME.repeat, escalate=escalate, now=now
     )
     assert nudge_id is not None
@@ -727,7 +729,7 @@ def test_a_stale_claim_is_sent_once_after_five_minutes(
     assert history.params["include_all_metadata"] in ("1", "true", "True")
     [dm] = dms(fake_slack)
     assert nudge_id_of(dm) == nudge_id and item.short_id in dm.params["text"]
-    [nudge] = store.nudges_for_item(item_id=item.id)
+    [nudge] = store.nudges.for_item(item_id=item.id)
     assert nudge["status"] == "sent" and nudge["dm_ts"] == dm_ts(fake_slack, dm)
     assert get(store, item).nudge_count == 1
 
@@ -755,7 +757,7 @@ def test_a_stale_claim_whose_dm_reached_slack_is_recorded_not_resent(
     )
     [message] = fake_slack.messages_in(DM["U_ALICE"])
     assert message["metadata"]["event_payload"]["nudge_id"] == nudge_id
-    assert store.nudges_for_item(item_id=item.id)[0]["status"] == "claimed"
+    assert store.nudges.for_item(item_id=item.id)[0]["status"] == "claimed"
 
     clock.advance(minutes=6)
     report = scanner(ANYTIME)
@@ -763,7 +765,7 @@ def test_a_stale_claim_whose_dm_reached_slack_is_recorded_not_resent(
     assert report.recovered == [item.id]
     assert len(dms(fake_slack)) == 1  # only the one sent before the crash
     assert fake_slack.calls_to("conversations.history")
-    [nudge] = store.nudges_for_item(item_id=item.id)
+    [nudge] = store.nudges.for_item(item_id=item.id)
     assert (nudge["status"], nudge["dm_channel"], nudge["dm_ts"]) == ("sent", channel, ts)
     clock.advance(minutes=10)
     assert scanner(ANYTIME) == ScanReport()
@@ -787,7 +789,7 @@ def test_the_marker_of_an_earlier_nudge_does_not_count_as_this_one(
     assert report.recovered == [item.id]
     first_dm, second_dm = dms(fake_slack)
     assert nudge_id_of(second_dm) == second != nudge_id_of(first_dm)
-    assert [n["status"] for n in store.nudges_for_item(item_id=item.id)] == ["sent", "sent"]
+    assert [n["status"] for n in store.nudges.for_item(item_id=item.id)] == ["sent", "sent"]
 
 
 def test_a_stale_claim_on_an_item_closed_meanwhile_is_not_sent(
@@ -795,7 +797,7 @@ def test_a_stale_claim_on_an_item_closed_meanwhile_is_not_sent(
 ) -> None:
     item = add_item(store, incident)
     claim(store, item, clock())
-    store.update_item(
+    store.items.update(
         item_id=item.id, actor_id="U_ALICE", now=clock(), change="done", status="done"
     )
 
@@ -803,7 +805,7 @@ def test_a_stale_claim_on_an_item_closed_meanwhile_is_not_sent(
     report = scanner(ANYTIME)
 
     assert report.recovered == [] and dms(fake_slack) == []
-    assert store.nudges_for_item(item_id=item.id) == []  # the claim is released
+    assert store.nudges.for_item(item_id=item.id) == []  # the claim is released
     assert get(store, item).status == "done"
     clock.advance(days=2)
     assert scanner(ANYTIME) == ScanReport()
@@ -832,19 +834,19 @@ def test_the_scan_query_is_served_by_its_index(
     store: Store, incident: Incident, clock: FakeClock
 ) -> None:
     issued: list[str] = []
-    # The store's own connection, to check that items_to_nudge runs the query explained below.
-    store._db().conn.set_trace_callback(issued.append)
+    # The store's own connection, to check that nudges.due runs the query explained below.
+    store.connections.current().conn.set_trace_callback(issued.append)
     early = add_item(store, incident, due=date(2026, 11, 10))
     late = add_item(store, incident, due=date(2026, 11, 20))
     add_item(store, incident, due=NEXT_WEEK)
     closed = add_item(store, incident, due=date(2026, 11, 1))
-    store.update_item(
+    store.items.update(
         item_id=closed.id, actor_id="U_BOB", now=clock(), change="done", status="done"
     )
     issued.clear()
 
-    assert [i.id for i in store.items_to_nudge(now=clock())] == [early.id, late.id]
-    assert [i.id for i in store.items_to_nudge(now=clock(), limit=1)] == [early.id]
+    assert [i.id for i in store.nudges.due(now=clock())] == [early.id, late.id]
+    assert [i.id for i in store.nudges.due(now=clock(), limit=1)] == [early.id]
     # The trace shows the statement with its parameters bound.
     bound = SCAN_SQL.replace("?", "'2026-11-27T14:32:00+00:00'", 1).replace("?", "500")
     assert bound in issued, issued
@@ -861,7 +863,7 @@ def test_a_stale_escalating_claim_is_recovered_with_its_escalation(
     scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
-    store.update_item(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
+    store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
     nudge_id = claim(store, item, clock(), escalate=True)
 
     clock.advance(minutes=6)
@@ -879,13 +881,13 @@ def test_an_escalation_left_behind_after_its_dm_is_posted_once(
     scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
-    store.update_item(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
+    store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
     nudge_id = claim(store, item, clock(), escalate=True)
     # The DM goes out and is recorded; the process dies before the escalation.
     channel, ts = NudgeSender(store, scanner.client).send(
         nudge_id=nudge_id, item=get(store, item), number=3, escalate=True, now=clock()
     )
-    store.mark_nudge_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=clock())
+    store.nudges.mark_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=clock())
     assert channel_posts(fake_slack, str(incident.channel_id)) == []
 
     clock.advance(minutes=5)
@@ -902,7 +904,7 @@ def test_racing_scanners_escalate_each_item_once(
 ) -> None:
     items = [add_item(store, incident, text=f"Item {i}") for i in range(10)]
     for item in items:  # two reminders already went out
-        store.update_item(
+        store.items.update(
             item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2
         )
 
@@ -924,7 +926,7 @@ def test_an_item_whose_due_date_changed_after_a_nudge_is_nudged_again(
     assert scanner(ANYTIME).sent == [item.id]
     # What `/action due AI-n 2026-11-25` stores (bot/listeners/actions.py, _change).
     due_at = overdue_from(date(2026, 11, 25), BERLIN)
-    store.update_item(
+    store.items.update(
         item_id=item.id,
         actor_id="U_BOB",
         now=clock(),
@@ -1006,7 +1008,7 @@ def test_a_failed_escalation_is_dropped_once_the_item_is_done(
     fake_slack.on("chat.postMessage", post)
     assert scanner(ANYTIME).sent == [item.id]
     assert len(refused) == 1
-    store.update_item(
+    store.items.update(
         item_id=item.id, actor_id="U_ALICE", now=clock(), change="done", status="done"
     )
 
@@ -1032,13 +1034,13 @@ def test_an_escalation_claimed_by_a_process_that_died_is_posted_later(
     scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
-    store.update_item(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
+    store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
     nudge_id = claim(store, item, clock(), escalate=True)
     channel, ts = NudgeSender(store, scanner.client).send(
         nudge_id=nudge_id, item=get(store, item), number=3, escalate=True, now=clock()
     )
-    store.mark_nudge_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=clock())
-    assert store.claim_escalation(nudge_id=nudge_id, now=clock())  # ...and the process dies
+    store.nudges.mark_sent(nudge_id=nudge_id, dm_channel=channel, dm_ts=ts, now=clock())
+    assert store.nudges.claim_escalation(nudge_id=nudge_id, now=clock())  # ...and the process dies
 
     for minutes in (6, 60, 24 * 60):
         clock.advance(minutes=minutes)

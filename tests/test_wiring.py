@@ -28,7 +28,7 @@ def test_start_opens_channel_invites_sets_topic_and_pins_intro(slack: SlackDrive
     intro = slack.fake.calls_to("chat.postMessage")[0]
     intro_text = str(intro.params["blocks"])
     assert INCIDENT_ID in intro_text and "<@U_ALICE>" in intro_text and "/timeline" in intro_text
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
     assert (incident.id, incident.severity, incident.title) == (
         INCIDENT_ID,
@@ -41,7 +41,7 @@ def test_start_opens_channel_invites_sets_topic_and_pins_intro(slack: SlackDrive
 
 def test_start_defaults_to_sev3(slack: SlackDriver) -> None:
     channel_id = slack.start_incident("Search is slow")
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None and incident.severity == "SEV3"
     assert incident.title == "Search is slow"
 
@@ -53,8 +53,8 @@ def test_second_incident_in_the_same_minute_gets_a_suffix_and_channel_name_taken
     first = slack.start_incident("First")
     second = slack.start_incident("Second", channel_id="C_OTHER", channel_name="random")
 
-    first_incident = slack.store.incident_for_channel(channel_id=first)
-    second_incident = slack.store.incident_for_channel(channel_id=second)
+    first_incident = slack.store.incidents.for_channel(channel_id=first)
+    second_incident = slack.store.incidents.for_channel(channel_id=second)
     assert first_incident is not None and second_incident is not None
     assert first_incident.id == INCIDENT_ID
     assert second_incident.id == INCIDENT_ID + "-2"
@@ -70,7 +70,7 @@ def test_start_inside_an_incident_named_channel_adopts_it(slack: SlackDriver) ->
     slack.fake.wait_for("pins.add")
     assert slack.fake.calls_to("conversations.create") == []
     assert slack.fake.calls_to("conversations.join")[0].params["channel"] == channel
-    incident = slack.store.incident_for_channel(channel_id=channel)
+    incident = slack.store.incidents.for_channel(channel_id=channel)
     assert incident is not None and incident.severity == "SEV1"
 
 
@@ -103,9 +103,9 @@ def test_timeline_records_kind_and_replies_in_the_channel(slack: SlackDriver) ->
         "/timeline", "detected alert acknowledged", channel_id=channel_id, channel_name="x"
     )
     assert response.status == 200
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    entries = slack.store.entries(incident_id=incident.id)
+    entries = slack.store.timeline.for_incident(incident_id=incident.id)
     assert [(e.kind, e.text, e.actor_id) for e in entries] == [
         ("detected", "alert acknowledged", "U_ALICE")
     ]
@@ -127,9 +127,12 @@ def test_timeline_time_without_zone_is_in_the_users_slack_timezone(
         "/timeline", "at 09:10 ack on it", channel_id=channel_id, user_id="U_BOB", user_name="bob"
     )
     slack.command("/timeline", "14:20 UTC mitigated rolled back", channel_id=channel_id)
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    got = [(e.at.strftime("%H:%M"), e.kind) for e in slack.store.entries(incident_id=incident.id)]
+    got = [
+        (e.at.strftime("%H:%M"), e.kind)
+        for e in slack.store.timeline.for_incident(incident_id=incident.id)
+    ]
     assert got == [("13:05", "trigger"), ("14:10", "acknowledged"), ("14:20", "mitigated")]
 
 
@@ -139,8 +142,8 @@ def test_timeline_bad_input_gets_one_sentence_and_changes_nothing(slack: SlackDr
     text = reply_text(response)
     assert response.status == 200
     assert "25:99" in text and "/timeline [TIME] [KIND]" in text
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
-    assert incident is not None and slack.store.entries(incident_id=incident.id) == []
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
+    assert incident is not None and slack.store.timeline.for_incident(incident_id=incident.id) == []
 
 
 def test_timeline_outside_an_incident_channel_is_a_clear_error(slack: SlackDriver) -> None:
@@ -164,9 +167,9 @@ def test_the_same_slash_command_delivered_twice_is_recorded_once(slack: SlackDri
     )
     assert slack.dispatch(body).status == 200
     assert slack.dispatch(body).status == 200
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    assert len(slack.store.entries(incident_id=incident.id)) == 1
+    assert len(slack.store.timeline.for_incident(incident_id=incident.id)) == 1
 
 
 def _pin(channel_id: str, ts: str, text: str, **kwargs: object) -> dict[str, object]:
@@ -183,7 +186,7 @@ def _pin(channel_id: str, ts: str, text: str, **kwargs: object) -> dict[str, obj
 
 def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
     pin = _pin(
         channel_id,
@@ -196,7 +199,7 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
     assert slack.dispatch(envelope).status == 200
     retried = slack.dispatch(envelope, slackwire.retry_headers(1, "http_timeout"))
     assert retried.status == 200
-    entries = slack.store.entries(incident_id=incident.id)
+    entries = slack.store.timeline.for_incident(incident_id=incident.id)
     assert len(entries) == 1
     assert entries[0].kind == "pin" and entries[0].actor_id == "U_ALICE"
     assert entries[0].at == datetime.fromtimestamp(1795789200.0002, tz=UTC).replace(microsecond=0)
@@ -211,24 +214,24 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
         event_ts="1795789300.000100",
     )
     assert slack.event(unpin).status == 200
-    assert slack.store.entries(incident_id=incident.id) == []
+    assert slack.store.timeline.for_incident(incident_id=incident.id) == []
 
     again = _pin(channel_id, "1795789200.000200", "pinned again", event_ts="1795789400.000100")
     assert slack.event(again).status == 200
-    assert len(slack.store.entries(incident_id=incident.id)) == 1
+    assert len(slack.store.timeline.for_incident(incident_id=incident.id)) == 1
 
 
 def test_the_bots_own_intro_pin_and_other_channels_pins_are_not_recorded(
     slack: SlackDriver,
 ) -> None:
     channel_id = slack.start_incident()
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None and incident.intro_ts
     intro_pin = _pin(channel_id, incident.intro_ts, "intro")
     assert slack.event(intro_pin).status == 200
     elsewhere = _pin("C_GENERAL", "1795789200.000300", "not an incident")
     assert slack.event(elsewhere).status == 200
-    assert slack.store.entries(incident_id=incident.id) == []
+    assert slack.store.timeline.for_incident(incident_id=incident.id) == []
 
 
 def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> None:
@@ -242,9 +245,9 @@ def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> No
         created=1795789100,
     )
     assert slack.event(file_pin).status == 200
-    incident = slack.store.incident_for_channel(channel_id=channel_id)
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None
-    [entry] = slack.store.entries(incident_id=incident.id)
+    [entry] = slack.store.timeline.for_incident(incident_id=incident.id)
     assert entry.text == "error-rate.png" and entry.source == "file"
     assert entry.permalink == "https://example.slack.com/files/U_ALICE/F0DASH/error-rate.png"
 

@@ -122,12 +122,12 @@ def run(
 
 def _summary(store: Store, channel_id: str) -> str:
     """Two lines: the incident, and what the draft holds."""
-    incident = store.incident_for_channel(channel_id=channel_id)
+    incident = store.incidents.for_channel(channel_id=channel_id)
     if incident is None:
         return ""
-    entries = store.entries(incident_id=incident.id)
-    items = store.items_for_incident(incident_id=incident.id)
-    nudged = sum(len(store.nudges_for_item(item_id=i.id)) for i in items)
+    entries = store.timeline.for_incident(incident_id=incident.id)
+    items = store.items.for_incident(incident_id=incident.id)
+    nudged = sum(len(store.nudges.for_item(item_id=i.id)) for i in items)
     metrics = response_metrics(milestones(incident, entries))
     pins = sum(1 for e in entries if e.source == "pin")
     people = len({e.actor_id for e in entries if e.actor_id})

@@ -25,13 +25,11 @@ periodic scans (a reminder deferred to 09:00 in the owner's timezone goes out at
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import logging
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -76,8 +74,6 @@ QUERIES = {
     "/postmortem": ("help", "status"),
     "/action": ("help", "list"),
 }
-# Tables whose changes are not a command's effect: a cache and event bookkeeping.
-NOT_EFFECTS = frozenset({"slack_users", "processed_events"})
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _JUMP = re.compile(r"(\d+)\s*([dhm])", re.I)
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -196,21 +192,6 @@ class _ErrorLog(logging.Handler):
         self.lines.append(message.splitlines()[0] if message else record.levelname)
 
 
-def db_fingerprint(conn: sqlite3.Connection) -> str:
-    """A hash of every record the bot keeps (not caches), to tell whether a line changed any."""
-    digest = hashlib.sha256()
-    tables = [
-        row[0]
-        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        if row[0] not in NOT_EFFECTS and not row[0].startswith(("sqlite_", "_"))
-    ]
-    for table in tables:
-        digest.update(table.encode())
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
-            digest.update(repr(row).encode())
-    return digest.hexdigest()
-
-
 class Session:
     """The production Bolt app, a Slack stand-in and a current user, channel and clock."""
 
@@ -233,7 +214,6 @@ class Session:
         self._serial = itertools.count(1)
         self._tick_hooks: list[TickHook] = []
         self._errors = _ErrorLog()
-        self._db: sqlite3.Connection | None = None
         self.app: App | None = None
         self._pool: TrackingExecutor | None = None
         self.user: User
@@ -255,7 +235,6 @@ class Session:
         self.user = self.standin.users[BUILTIN_USERS[0][1]]
         members = {u for u in self.standin.users if u != wire.BOT_USER_ID}
         self.channel = self.standin.add_channel("general", members=members)
-        self._db = sqlite3.connect(self.deps.store.path, check_same_thread=False)
         logging.getLogger().addHandler(self._errors)
         return self
 
@@ -264,8 +243,6 @@ class Session:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.standin.stop()
-        if self._db is not None:
-            self._db.close()
 
     @property
     def client(self) -> WebClient:
@@ -375,8 +352,7 @@ class Session:
             self.out(f"  ! the bot was still busy after {SETTLE_SECONDS:.0f}s")
 
     def _fingerprint(self) -> str:
-        assert self._db is not None
-        return db_fingerprint(self._db)
+        return self.deps.store.revision()
 
     def _dispatch(self, body: str) -> BoltResponse:
         assert self.app is not None
@@ -587,7 +563,7 @@ def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
         ]
         if said:
             session.standin.note(f"⏰ nudge scan at {now:%a %H:%M} UTC: {', '.join(said)}")
-        upcoming = session.deps.store.items_to_nudge(now=now + NUDGE_LOOKAHEAD, limit=1)
+        upcoming = session.deps.store.nudges.due(now=now + NUDGE_LOOKAHEAD, limit=1)
         return upcoming[0].next_nudge_at if upcoming else None
 
     return scan

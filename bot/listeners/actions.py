@@ -24,7 +24,7 @@ def handle_action(
     text = command.get("text", "")
     subcommand, args = split_subcommand(text, actions.SUBCOMMANDS)
     channel_id = command.get("channel_id", "")
-    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     try:
         if not text.strip():
             _require(incident)
@@ -76,7 +76,7 @@ def _add(
     else:
         due = actions.default_due_date(parsed.horizon, incident.started_at.astimezone(zone).date())
     trigger_id = command.get("trigger_id")
-    item, created = deps.store.add_item(
+    item, created = deps.store.items.add(
         incident_id=incident.id,
         text=parsed.text,
         owner_id=owner_id,
@@ -99,12 +99,12 @@ def _add(
 def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
     now = deps.clock()
     if args.strip().lower() == "mine":
-        mine = deps.store.open_items_for_owner(owner_id=command["user_id"])
+        mine = deps.store.items.open_for_owner(owner_id=command["user_id"])
         return blocks.item_listing("*Your open action items*", mine, now, "You have no open items.")
     if args.strip():
         raise UsageError("Use `/action list` for this incident or `/action list mine` for yours.")
     incident = _require(incident)
-    items = deps.store.items_for_incident(incident_id=incident.id)
+    items = deps.store.items.for_incident(incident_id=incident.id)
     empty = f"{incident.id} has no action items yet: add one with {actions.ADD_USAGE}."
     return blocks.item_listing(f"*Action items of {incident.id}*", items, now, empty)
 
@@ -112,7 +112,7 @@ def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: D
 def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient, deps: Deps) -> str:
     """Apply done/reopen/drop/assign/due and say what changed, in one sentence."""
     now = deps.clock()
-    item = deps.store.get_item(item_id=item_command.item_id)
+    item = deps.store.items.get(item_id=item_command.item_id)
     if item is None:
         raise UsageError(
             f"There is no action item AI-{item_command.item_id}: see `/action list`, "
@@ -123,12 +123,12 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
     if verb == "done":
         if item.status == "done":
             return f"{short} is already done.", False
-        deps.store.update_item(**update, change="done", status="done")
+        deps.store.items.update(**update, change="done", status="done")
         return f"✅ {short} marked done by <@{actor_id}>: {item.text}", True
     if verb == "reopen":
         if item.status == "open":
             return f"{short} is already open.", False
-        deps.store.update_item(
+        deps.store.items.update(
             **update, change="reopened", status="open", drop_reason=None,
             next_nudge_at=max(item.due_at, now), nudge_count=0, escalated=0,
         )  # fmt: skip
@@ -136,7 +136,7 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
     if verb == "drop":
         if item.status == "dropped":
             return f"{short} is already dropped.", False
-        deps.store.update_item(
+        deps.store.items.update(
             **update, change="dropped", detail=rest or None, status="dropped",
             drop_reason=rest or None,
         )  # fmt: skip
@@ -146,7 +146,7 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
         assert owner_id is not None  # checked by parse_item_command
         zone = deps.users.get(client, owner_id, before_ack=True).zone
         due_at = actions.overdue_from(datetime.fromisoformat(item.due_date).date(), zone)
-        deps.store.update_item(
+        deps.store.items.update(
             **update, change="assigned", detail=owner_id, owner_id=owner_id, due_at=due_at,
             next_nudge_at=due_at, nudge_count=0, escalated=0,
         )  # fmt: skip
@@ -160,7 +160,7 @@ def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient,
             f"as in `/action due {short} friday`."
         )
     due_at = actions.overdue_from(due, zone)
-    deps.store.update_item(
+    deps.store.items.update(
         **update, change="due", detail=due.isoformat(), due_date=due.isoformat(), due_at=due_at,
         next_nudge_at=due_at, nudge_count=0, escalated=0,
     )  # fmt: skip
@@ -181,7 +181,7 @@ def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, 
     item: ActionItem | None = context.get("added_item")
     if item is None:
         return
-    incident = deps.store.get_incident(incident_id=item.incident_id)
+    incident = deps.store.incidents.get(incident_id=item.incident_id)
     assert incident is not None
     text = blocks.item_added_text(item, incident, None)
     slackio.post_or_queue(
@@ -204,7 +204,7 @@ def handle_modal_submission(
         return dict(values.get(block, {}).get("value") or {})
 
     channel_id = str(view.get("private_metadata") or "")
-    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     text = (field("text").get("value") or "").strip()
     owner_id = field("owner").get("selected_user") or body["user"]["id"]
     horizon = (field("horizon").get("selected_option") or {}).get("value") or "immediate"
@@ -228,7 +228,7 @@ def handle_modal_submission(
     zone = deps.users.get(client, owner_id, before_ack=True).zone
     due = due or actions.default_due_date(horizon, incident.started_at.astimezone(zone).date())
     verification = field("verification").get("value")
-    item, created = deps.store.add_item(
+    item, created = deps.store.items.add(
         incident_id=incident.id,
         text=text,
         owner_id=owner_id,
@@ -249,7 +249,7 @@ def post_modal_item(context: BoltContext, client: WebClient, deps: Deps) -> None
     item: ActionItem | None = context.get("modal_item")
     if item is None:
         return
-    incident = deps.store.get_incident(incident_id=item.incident_id)
+    incident = deps.store.incidents.get(incident_id=item.incident_id)
     if incident is None or incident.channel_id is None:
         return
     text = blocks.item_added_text(item, incident, None)
@@ -268,19 +268,19 @@ def handle_nudge_button(
     now = deps.clock()
     user_id = body["user"]["id"]
     item_id = parse_item_id(str(action.get("value") or ""))
-    item = deps.store.get_item(item_id=item_id) if item_id is not None else None
+    item = deps.store.items.get(item_id=item_id) if item_id is not None else None
     if item is None:
         message = "This action item no longer exists."
     elif item.status != "open":
         message = f"{item.short_id} is already {item.status}; nothing to do."
     elif action["action_id"] == blocks.NUDGE_DONE:
-        deps.store.update_item(
+        deps.store.items.update(
             item_id=item.id, actor_id=user_id, now=now, change="done", status="done"
         )
         message = f"✅ Marked done by <@{user_id}> on {now:%Y-%m-%d %H:%M} UTC."
     else:
         until = now + SNOOZES[action["action_id"]]
-        deps.store.update_item(
+        deps.store.items.update(
             item_id=item.id, actor_id=user_id, now=now, change="snoozed",
             detail=until.isoformat(), next_nudge_at=until,
         )  # fmt: skip

@@ -55,7 +55,7 @@ def handle_add_to_timeline(
     """Ack, then store the message the payload carries; the reply and the permalink follow."""
     ack()
     channel_id = str((shortcut.get("channel") or {}).get("id") or "")
-    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     message = captured_message(channel_id, shortcut.get("message"))
     if incident is None:
         context["capture_reply"] = NO_INCIDENT
@@ -67,7 +67,7 @@ def handle_add_to_timeline(
         context["capture_reply"] = INTRO
         return
     user_id = str((shortcut.get("user") or {}).get("id") or "")
-    captured = deps.store.capture_message(
+    captured = deps.store.captures.hold(
         # One click, never undone: holding the message twice changes nothing, and with no
         # release to order against, a shortcut needs neither an event ID nor an event time.
         event_id=None,
@@ -103,14 +103,12 @@ def link_shortcut_entry(
 ) -> None:
     """After the ack: give the entry the message's permalink, which the payload lacks."""
     key = context.get("capture_key")
-    if not key or "permalink" not in deps.store.capture_gaps(source_key=key):
+    if not key or "permalink" not in deps.store.captures.gaps(source_key=key):
         return
     channel_id = str(shortcut["channel"]["id"])
     ts = str(shortcut["message"]["ts"])
     link = client.chat_getPermalink(channel=channel_id, message_ts=ts)
-    deps.store.fill_captured_message(
-        source_key=key, now=deps.clock(), permalink=str(link["permalink"])
-    )
+    deps.store.captures.fill(source_key=key, now=deps.clock(), permalink=str(link["permalink"]))
 
 
 # --- the 📌 reaction -----------------------------------------------------------------------
@@ -124,7 +122,7 @@ def handle_reaction_added(
     if found is None:
         return  # another reaction, or not in an incident channel: nothing to do
     target, incident = found
-    deps.store.capture_message(
+    deps.store.captures.hold(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
@@ -144,7 +142,7 @@ def read_reacted_message(
     target = pushpin_target(event)
     if not key or target is None:
         return
-    gaps = deps.store.capture_gaps(source_key=key)
+    gaps = deps.store.captures.gaps(source_key=key)
     if not gaps:
         return  # pinned or added already, or the 📌 was removed meanwhile
     fields: dict[str, Any] = {}
@@ -170,7 +168,7 @@ def read_reacted_message(
             text=UNREADABLE_PUSHPIN.format(error=error),
         )
         return
-    deps.store.fill_captured_message(
+    deps.store.captures.fill(
         source_key=key,
         now=deps.clock(),
         permalink=str(link["permalink"]),
@@ -186,7 +184,7 @@ def _pushpin_in_incident(
     target = pushpin_target(event)
     if target is None:
         return None
-    incident = deps.store.incident_for_channel(channel_id=target.channel_id)
+    incident = deps.store.incidents.for_channel(channel_id=target.channel_id)
     if incident is None or target.ts == incident.intro_ts:
         return None
     return target, incident
@@ -198,7 +196,7 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
     if found is None:
         return
     target, incident = found
-    deps.store.release_capture(
+    deps.store.captures.release(
         event_id=body.get("event_id"),
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
@@ -234,15 +232,15 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> N
     """Every message in every channel the bot is in arrives here: all but edits and deletions
     return at once, without a query; those of messages never captured after one read."""
     change = message_change(event)
-    if change is None or not deps.store.is_captured(source_key=change.key):
+    if change is None or not deps.store.captures.exists(source_key=change.key):
         return
     if change.deleted:
-        deps.store.delete_captured_message(
+        deps.store.captures.delete(
             event_id=body.get("event_id"), source_key=change.key, now=deps.clock()
         )
         return
     assert change.message is not None
-    deps.store.edit_captured_message(
+    deps.store.captures.edit(
         event_id=body.get("event_id"),
         source_key=change.key,
         text=change.message.text,

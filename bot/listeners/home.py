@@ -24,8 +24,8 @@ def publish_home(context: BoltContext, client: WebClient, deps: Deps) -> None:
     if user_id is None:
         return
     view = blocks.home_view(
-        deps.store.incidents(open_only=True),
-        deps.store.open_items_for_owner(owner_id=user_id),
+        deps.store.incidents.all(open_only=True),
+        deps.store.items.open_for_owner(owner_id=user_id),
         deps.clock(),
     )
     client.views_publish(user_id=user_id, view=view)

@@ -38,7 +38,9 @@ def handle_incident(
         elif subcommand == "start":
             _start(ack, command, context, args, deps)
         elif subcommand == "list":
-            ack(text=blocks.incident_listing(deps.store.incidents(open_only=True), deps.clock()))
+            ack(
+                text=blocks.incident_listing(deps.store.incidents.all(open_only=True), deps.clock())
+            )
         elif subcommand in INCIDENT_SUBCOMMANDS:
             _change(ack, command, context, client, subcommand, args, deps)
         else:
@@ -51,13 +53,13 @@ def handle_incident(
 def _start(ack: Ack, command: dict[str, Any], context: BoltContext, args: str, deps: Deps) -> None:
     start = parse_start(args)
     channel_id, channel_name = command.get("channel_id"), command.get("channel_name")
-    existing = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    existing = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     if existing is not None and existing.is_active:
         ack(text=blocks.already_active_text(existing))
         return
     adopt = is_incident_channel_name(channel_name)
     trigger_id = command.get("trigger_id")
-    incident, created = deps.store.create_incident(
+    incident, created = deps.store.incidents.create(
         title=start.title,
         severity=start.severity,
         commander_id=command["user_id"],
@@ -81,20 +83,20 @@ def _change(
     deps: Deps,
 ) -> None:
     """sev, status, resolve, role, set and show: they act on this channel's incident."""
-    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         raise UsageError(blocks.not_incident_channel_text(f"/incident {subcommand}"))
     now, user_id = deps.clock(), command["user_id"]
     if subcommand == "show":
-        entries = deps.store.entries(incident_id=incident.id)
-        items = deps.store.items_for_incident(incident_id=incident.id)
+        entries = deps.store.timeline.for_incident(incident_id=incident.id)
+        items = deps.store.items.for_incident(incident_id=incident.id)
         ack(text=blocks.incident_summary(incident, entries, items, now))
         return
     if subcommand == "set":
         value = args.strip().partition(" ")[2]
         zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
         name, value = lifecycle.parse_field(args, now=now, tz=zone)
-        deps.store.set_field(
+        deps.store.incidents.set_field(
             incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
         )
         ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
@@ -117,11 +119,11 @@ def _change(
     if not change.columns:
         ack(text=change.message)  # nothing changed: only the person who asked hears it
         return
-    updated = deps.store.update_incident(
+    updated = deps.store.incidents.update(
         incident_id=incident.id, actor_id=user_id, now=now, entry=change.entry, **change.columns
     )
     for name, value in change.fields.items():
-        updated = deps.store.set_field(
+        updated = deps.store.incidents.set_field(
             incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
         )
     if change.refresh_channel:
@@ -147,7 +149,7 @@ def set_up_channel(
     try:
         if incident.channel_id is None:
             channel_id, channel_name = slackio.create_incident_channel(client, incident)
-            deps.store.set_incident_channel(
+            deps.store.incidents.set_channel(
                 incident_id=incident.id, channel_id=channel_id, channel_name=channel_name
             )
         else:
@@ -155,7 +157,7 @@ def set_up_channel(
             slackio.join_channel(client, channel_id)
         slackio.invite(client, channel_id, command["user_id"])
         intro_ts = slackio.announce(client, incident, channel_id)
-        deps.store.set_intro(incident_id=incident.id, intro_ts=intro_ts)
+        deps.store.incidents.set_intro(incident_id=incident.id, intro_ts=intro_ts)
     except SlackApiError as exc:
         log.error("Setting up the channel of %s failed: %s", incident.id, slackio.slack_error(exc))
         respond(

@@ -20,7 +20,7 @@ PIN = "pin"
 def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     """Store the pin before Bolt acks the event, so an acknowledged pin is never lost."""
     channel_id = str(event.get("channel_id") or event.get("item", {}).get("channel") or "")
-    incident = deps.store.incident_for_channel(channel_id=channel_id) if channel_id else None
+    incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     item = pinned_item(channel_id, event.get("item") or {})
     if incident is None or item is None:
         return
@@ -28,7 +28,7 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
         return  # the bot's own intro is not part of what happened
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
-        deps.store.capture_message(
+        deps.store.captures.hold(
             event_id=body.get("event_id"),
             event_ts=event_ts,
             incident_id=incident.id,
@@ -44,7 +44,7 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
             source=item.source,
         )
         return
-    deps.store.record_pin(
+    deps.store.captures.pin(
         event_id=body.get("event_id"),
         event_ts=event_ts,
         incident_id=incident.id,
@@ -67,10 +67,10 @@ def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
         return
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
-        incident = deps.store.incident_for_channel(channel_id=channel_id)
+        incident = deps.store.incidents.for_channel(channel_id=channel_id)
         if incident is None or item.message_ts == incident.intro_ts:
             return
-        deps.store.release_capture(
+        deps.store.captures.release(
             event_id=body.get("event_id"),
             event_ts=event_ts,
             incident_id=incident.id,
@@ -79,7 +79,7 @@ def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
             now=deps.clock(),
         )
         return
-    deps.store.remove_pin(
+    deps.store.captures.unpin(
         event_id=body.get("event_id"),
         event_ts=event_ts,
         source_key=item.source_key,

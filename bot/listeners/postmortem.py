@@ -30,17 +30,17 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
         usage = POSTMORTEM_USAGE
         ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
         return
-    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         ack(text=blocks.not_incident_channel_text(f"/postmortem {subcommand}"))
         return
     if subcommand == "status":
         draft = postmortem.build_context(
             incident=incident,
-            entries=deps.store.entries(incident_id=incident.id),
+            entries=deps.store.timeline.for_incident(incident_id=incident.id),
             names={},
             now=deps.clock(),
-            items=deps.store.items_for_incident(incident_id=incident.id),
+            items=deps.store.items.for_incident(incident_id=incident.id),
         )
         ack(text=blocks.draft_checklist(incident, draft.sections))
         return

@@ -19,13 +19,17 @@ def handle_timeline(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     """Store the entry before the ack, so that an acknowledged entry is never lost."""
-    incident = deps.store.incident_for_channel(channel_id=command.get("channel_id", ""))
+    incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         ack(text=blocks.not_incident_channel_text("/timeline"))
         return
     text = command.get("text", "")
     if not text.strip():
-        ack(text=blocks.timeline_listing(incident, deps.store.entries(incident_id=incident.id)))
+        ack(
+            text=blocks.timeline_listing(
+                incident, deps.store.timeline.for_incident(incident_id=incident.id)
+            )
+        )
         return
     user_id = command["user_id"]
     try:
@@ -41,7 +45,7 @@ def handle_timeline(
     milestone = parsed.kind in MILESTONE_KINDS
     before = _order_problems(incident, deps) if milestone else []
     trigger_id = command.get("trigger_id")
-    entry, created = deps.store.add_entry(
+    entry, created = deps.store.timeline.add(
         incident_id=incident.id,
         at=parsed.at,
         kind=parsed.kind,
@@ -65,7 +69,9 @@ MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved
 
 
 def _order_problems(incident: Incident, deps: Deps) -> list[str]:
-    return out_of_order(milestones(incident, deps.store.entries(incident_id=incident.id)))
+    return out_of_order(
+        milestones(incident, deps.store.timeline.for_incident(incident_id=incident.id))
+    )
 
 
 def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:

@@ -26,7 +26,7 @@ class ScanFigures:
     incidents: int
     overdue: int
     setup_s: float
-    query_ms: float  # median of warm runs of Store.items_to_nudge
+    query_ms: float  # median of warm runs of Store.nudges.due
     query_cold_ms: float  # the first run after opening the database
     query_rows: int
     plan: list[str]
@@ -101,12 +101,13 @@ def incident_id(i: int) -> str:
 
 
 def explain(store: Store) -> tuple[list[str], int]:
-    """The plan of the query ``items_to_nudge`` really runs, caught from the connection."""
-    conn = store._db().conn  # the store's own connection for this thread: its SQL, verbatim
+    """The plan of the query ``nudges.due`` really runs, caught from the connection."""
+    # The store's own connection for this thread: its SQL, verbatim.
+    conn = store.connections.current().conn
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
     try:
-        rows = len(store.items_to_nudge(now=NOW))
+        rows = len(store.nudges.due(now=NOW))
     finally:
         conn.set_trace_callback(None)
     query = next(
@@ -128,12 +129,12 @@ def run(workdir: Path, *, incidents: int, items: int, overdue_share: float) -> S
     store = Store(path)  # a fresh connection: the first query reads from disk, not a cache
     try:
         began = time.perf_counter()
-        rows = len(store.items_to_nudge(now=NOW))
+        rows = len(store.nudges.due(now=NOW))
         cold = time.perf_counter() - began
         warm = []
         for _ in range(21):
             began = time.perf_counter()
-            store.items_to_nudge(now=NOW)
+            store.nudges.due(now=NOW)
             warm.append(time.perf_counter() - began)
         plan, _ = explain(store)
         figures = ScanFigures(
@@ -155,7 +156,7 @@ def run(workdir: Path, *, incidents: int, items: int, overdue_share: float) -> S
                 figures.cycle_s.append(time.perf_counter() - began)
                 figures.sent.append(len(report.sent))
                 if len(figures.cycle_s) == 1:
-                    figures.still_due_after_first = len(store.items_to_nudge(now=NOW, limit=10**9))
+                    figures.still_due_after_first = len(store.nudges.due(now=NOW, limit=10**9))
                 if not report.sent:
                     break
             figures.escalations = sum(
