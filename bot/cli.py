@@ -151,8 +151,8 @@ def console_settings(db_path: str | None) -> Settings:
 
 def checked_templates(settings: Settings) -> jinja2.Environment:
     """The post-mortem template, rendered once with every field so a broken one stops here."""
-    templates = postmortem.make_environment(settings.templates_dir)
     try:
+        templates = postmortem.make_environment(settings.templates_dir)
         postmortem.render(templates, postmortem.sample_context(system_clock()))
     except postmortem.TemplateProblem as exc:
         fail(str(exc))
@@ -292,7 +292,9 @@ def render(incident_id: str, output: Path | None) -> None:
     try:
         incident = find_incident(store, settings, incident_id)
         users = UserDirectory(store, system_clock)
-        draft = postmortem.draft_for(store, incident, names=users.cached_names, now=system_clock())
+        draft = postmortem.draft_for(
+            store, incident, names=users.cached_names, now=system_clock(), templates=templates
+        )
     finally:
         store.close()
     try:

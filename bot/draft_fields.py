@@ -9,6 +9,9 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jinja2
 
 from bot import followup, links
 from bot.domain import ActionItem, Incident, TimelineEntry
@@ -73,6 +76,34 @@ class Extras:
 @functools.cache
 def builtin_rules() -> links.LinkRules:
     return links.load_rules()
+
+
+RULES_GLOBAL = "_link_rules"  # not a template variable: templates only ever see `d`
+
+
+def attach_rules(env: jinja2.Environment, templates_dir: str | Path | None) -> None:
+    """Load the link table beside the template (a broken one is a ``TemplateProblem`` at
+    start-up, like a broken template)."""
+    from bot.postmortem import TemplateProblem
+
+    try:
+        env.globals[RULES_GLOBAL] = links.load_rules(templates_dir)
+    except links.LinkRulesError as exc:
+        raise TemplateProblem(str(exc)) from exc
+
+
+def rules_of(env: jinja2.Environment | None) -> links.LinkRules | None:
+    rules = env.globals.get(RULES_GLOBAL) if env is not None else None
+    return rules if isinstance(rules, links.LinkRules) else None
+
+
+def people_in(extras: Extras) -> set[str]:
+    """The users the review and the last change name."""
+    ids = {user for _, user in extras.changes if user}
+    if extras.review:
+        ids.update(rev.user_id for rev in extras.review.reviewers.values())
+        ids.update({extras.review.updated_by} if extras.review.updated_by else set())
+    return ids
 
 
 @dataclass(frozen=True)

@@ -351,9 +351,10 @@ def builtin_templates_dir() -> Path:
 
 
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """A Jinja2 environment whose unknown variables are errors, not blanks."""
+    """A Jinja2 environment whose unknown variables are errors, not blanks; it carries the
+    link table of the same folder (``draft_fields.rules_of``)."""
     folder = Path(templates_dir) if templates_dir else builtin_templates_dir()
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Markdown, not HTML; cells are escaped by table_cell
@@ -361,6 +362,8 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    draft_fields.attach_rules(env, templates_dir)
+    return env
 
 
 def render(env: jinja2.Environment, context: DraftContext) -> str:
@@ -439,17 +442,22 @@ def draft_for(
     names: Callable[[Iterable[str]], Mapping[str, str]],
     now: datetime,
     requested_by: str | None = None,
+    templates: jinja2.Environment | None = None,
 ) -> DraftContext:
     """The draft of ``incident`` as stored now; ``names`` maps user IDs to names (from Slack
-    in the bot, from the database's cache offline)."""
+    in the bot, from the database's cache offline); ``templates`` brings its links.toml."""
+    from bot.review.gather import extras_for
+
     entries = store.timeline.for_incident(incident_id=incident.id)
     items = store.items.for_incident(incident_id=incident.id)
+    extras = extras_for(store, incident, draft_fields.rules_of(templates))
     people = people_in(incident, entries, items) | ({requested_by} if requested_by else set())
     return build_context(
         incident=incident,
         entries=entries,
-        names=names(people),
+        names=names(people | draft_fields.people_in(extras)),
         now=now,
         requested_by=requested_by,
         items=items,
+        extras=extras,
     )

@@ -20,6 +20,7 @@ from bot.store.incidents import Incidents
 from bot.store.items import Items
 from bot.store.nudges import Nudges
 from bot.store.outbox import Outbox
+from bot.store.reviews import Reviews
 from bot.store.timeline import Timeline
 from bot.store.users import CachedUser, Users
 
@@ -43,6 +44,7 @@ class Store:
         self.nudges = Nudges(self.connections)
         self.outbox = Outbox(self.connections)
         self.users = Users(self.connections)
+        self.reviews = Reviews(self.connections)
 
     def migrate(self) -> list[str]:
         """Create or upgrade the schema; return the migrations applied."""
