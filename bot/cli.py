@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import logs, nudges, offline, postmortem, slackio
+from bot import jobs, logs, nudges, offline, postmortem, slackio
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident
@@ -84,7 +84,8 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
 
 def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
     """Every NUDGE_INTERVAL_SECONDS, in the background: nudge overdue action items, and post
-    the replies Slack refused earlier."""
+    the replies Slack refused earlier; every few seconds (and at once), run the durable jobs
+    that are due or that a dead process left behind."""
     policy = nudge_policy(settings)
 
     def scan_now() -> None:
@@ -101,7 +102,20 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
         if report.sent or report.failed or report.recovered:
             log.info("Nudge scan: %s", report)
 
-    nudges.start_scheduler(scan_now, interval_seconds=settings.nudge_interval_seconds)
+    def sweep_jobs() -> None:
+        try:
+            report = deps.jobs.sweep(deps=deps, client=client)
+        except Exception:  # as above: the next sweep retries
+            log.exception("Job sweep failed")
+            return
+        if report.done or report.retrying or report.failed:
+            log.info("Job sweep: %s", report)
+
+    nudges.start_scheduler(
+        scan_now,
+        interval_seconds=settings.nudge_interval_seconds,
+        also={"job-sweep": (sweep_jobs, jobs.SWEEP_SECONDS)},
+    )
 
 
 def open_store(settings: Settings) -> Store:

@@ -9,6 +9,8 @@ from typing import Any
 
 import jinja2
 
+from bot.job_kinds import all_kinds
+from bot.jobs import Jobs
 from bot.store import Store
 from bot.users import UserDirectory
 
@@ -26,6 +28,7 @@ class Deps:
     clock: Clock
     users: UserDirectory
     templates: jinja2.Environment
+    jobs: Jobs
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.
@@ -34,4 +37,10 @@ class Deps:
 
 def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = system_clock) -> Deps:
     """Wire the services together."""
-    return Deps(store=store, clock=clock, users=UserDirectory(store, clock), templates=templates)
+    return Deps(
+        store=store,
+        clock=clock,
+        users=UserDirectory(store, clock),
+        templates=templates,
+        jobs=all_kinds(),
+    )

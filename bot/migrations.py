@@ -218,6 +218,33 @@ def m0005_outbox(db: Database) -> None:
     db.execute("CREATE INDEX outbox_due ON outbox (next_attempt_at)")
 
 
+@migrations(name="0006_jobs")
+def m0006_jobs(db: Database) -> None:
+    # Work an ack promised, kept until it is done (bot/jobs.py). ``key`` makes adding a job
+    # idempotent; a claim is an UPDATE that sets ``claim_token``.
+    db.execute(
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            incident_id TEXT,
+            requested_by TEXT,
+            notify_channel TEXT,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            run_after TEXT NOT NULL,
+            claimed_at TEXT,
+            claim_token TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX jobs_due ON jobs (state, run_after)")
+
 @migrations(name="0011_review")
 def m0011_review(db: Database) -> None:
     # The post-mortem's review (bot/review/workflow.py): one row per reviewed post-mortem.

@@ -202,20 +202,28 @@ def _recover_stale(store: Store, sender: NudgeSender, now: datetime, report: Sca
 
 
 def start_scheduler(
-    job: Callable[[], object], *, interval_seconds: int
+    job: Callable[[], object],
+    *,
+    interval_seconds: int,
+    also: dict[str, tuple[Callable[[], object], int]] | None = None,
 ) -> Any:  # apscheduler's BackgroundScheduler
-    """Wake ``job`` every ``interval_seconds`` in a background thread; never two at once."""
+    """Wake ``job`` every ``interval_seconds`` in a background thread, and each of ``also``
+    (id → (function, seconds)) likewise; each runs at once at start-up, never two at once."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        job,
-        "interval",
-        seconds=interval_seconds,
-        id="nudge-scan",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=datetime.now().astimezone(),
-    )
+    for job_id, (function, seconds) in {
+        "nudge-scan": (job, interval_seconds),
+        **(also or {}),
+    }.items():
+        scheduler.add_job(
+            function,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now().astimezone(),
+        )
     scheduler.start()
     return scheduler

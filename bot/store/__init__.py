@@ -2,14 +2,16 @@
 
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
-``store.items``, ``store.nudges``, ``store.outbox`` and ``store.users``. A change that spans
-aggregates stays one transaction through the module-level helpers that take the open ``db``.
+``store.items``, ``store.nudges``, ``store.outbox``, ``store.users`` and ``store.jobs``.
+A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
+inside join it), or the module-level helpers that take the open ``db``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from bot import migrations
@@ -18,6 +20,7 @@ from bot.store.connection import Connections, from_db_time, to_db_time
 from bot.store.events import Events
 from bot.store.incidents import Incidents
 from bot.store.items import Items
+from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
 from bot.store.outbox import Outbox
 from bot.store.reviews import Reviews
@@ -44,7 +47,13 @@ class Store:
         self.nudges = Nudges(self.connections)
         self.outbox = Outbox(self.connections)
         self.users = Users(self.connections)
+        self.jobs = JobRows(self.connections)
         self.reviews = Reviews(self.connections)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One commit for several repositories' writes: every write inside joins it, and an
+        exception rolls all of them back (e.g. a change and the job that follows it)."""
+        return self.connections.write()
 
     def migrate(self) -> list[str]:
         """Create or upgrade the schema; return the migrations applied."""

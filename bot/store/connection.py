@@ -64,10 +64,22 @@ class Connections:
 
     @contextmanager
     def write(self) -> Iterator[Database]:
-        """A write transaction that takes the write lock up front."""
+        """A write transaction that takes the write lock up front.
+
+        Re-entrant: a write opened inside another on the same thread joins it, so that
+        ``Store.transaction()`` can make several repositories' writes one commit.
+        """
         db = self.current()
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield db
+            finally:
+                self._local.depth -= 1
+            return
         with self._writer:
             db.conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
             try:
                 yield db
             except BaseException:
@@ -75,6 +87,8 @@ class Connections:
                 raise
             else:
                 db.conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
 
     def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         """The rows of a read, as dicts."""

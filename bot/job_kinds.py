@@ -1,0 +1,19 @@
+"""Every kind of durable job, registered explicitly in one list (see ``bot/jobs.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.jobs import Jobs
+
+
+def all_kinds() -> Jobs:
+    """A registry holding every job kind the bot runs."""
+    jobs = Jobs()
+    for register in REGISTRATIONS:
+        register(jobs)
+    return jobs
+
+
+# Each feature module's ``register_jobs``, one line each.
+REGISTRATIONS: list[Callable[[Jobs], None]] = []
