@@ -22,6 +22,7 @@ from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident
 from bot.nudges import NudgePolicy
 from bot.parsing import mentioned_user_ids
+from bot.review import jobs as review_jobs
 from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
 from bot.store import Store
 from bot.users import UserDirectory
@@ -64,7 +65,7 @@ def run(http_mode: bool, port: int | None, host: str) -> None:
         secrets=(settings.bot_token, settings.app_token or "", settings.signing_secret or ""),
     )
     store = open_store(settings)
-    deps = build_deps(store=store, templates=checked_templates(settings))
+    deps = build_deps(store=store, templates=checked_templates(settings), review=settings.review)
     client = make_client(settings.bot_token, settings.api_url)
     try:
         app = create_app(
@@ -104,6 +105,7 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
 
     def sweep_jobs() -> None:
         try:
+            review_jobs.followup_scan(deps, now=deps.clock())  # claims become jobs, run below
             report = deps.jobs.sweep(deps=deps, client=client)
         except Exception:  # as above: the next sweep retries
             log.exception("Job sweep failed")

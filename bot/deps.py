@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ import jinja2
 
 from bot.job_kinds import all_kinds
 from bot.jobs import Jobs
+from bot.review.settings import ReviewSettings
 from bot.store import Store
 from bot.users import UserDirectory
 
@@ -29,13 +30,20 @@ class Deps:
     users: UserDirectory
     templates: jinja2.Environment
     jobs: Jobs
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.
         return self
 
 
-def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = system_clock) -> Deps:
+def build_deps(
+    *,
+    store: Store,
+    templates: jinja2.Environment,
+    clock: Clock = system_clock,
+    review: ReviewSettings | None = None,
+) -> Deps:
     """Wire the services together."""
     return Deps(
         store=store,
@@ -43,4 +51,5 @@ def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = sy
         users=UserDirectory(store, clock),
         templates=templates,
         jobs=all_kinds(),
+        review=review or ReviewSettings(),
     )

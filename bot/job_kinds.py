@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.jobs import Jobs
+from bot.review import jobs as review_jobs
 
 
 def all_kinds() -> Jobs:
@@ -16,4 +17,6 @@ def all_kinds() -> Jobs:
 
 
 # Each feature module's ``register_jobs``, one line each.
-REGISTRATIONS: list[Callable[[Jobs], None]] = []
+REGISTRATIONS: list[Callable[[Jobs], None]] = [
+    review_jobs.register_jobs,
+]

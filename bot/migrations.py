@@ -245,6 +245,7 @@ def m0006_jobs(db: Database) -> None:
     )
     db.execute("CREATE INDEX jobs_due ON jobs (state, run_after)")
 
+
 @migrations(name="0011_review")
 def m0011_review(db: Database) -> None:
     # The post-mortem's review (bot/review/workflow.py): one row per reviewed post-mortem.
@@ -256,12 +257,14 @@ def m0011_review(db: Database) -> None:
             rounds INTEGER NOT NULL DEFAULT 0,
             submitted_at TEXT,
             updated_at TEXT,
-            updated_by TEXT
+            updated_by TEXT,
+            draft_url TEXT,
+            draft_key TEXT
         )
         """
     )
-    # One line of Review and Approval; reminded_for is the requested_at its one reminder was
-    # for, so asking again allows one more reminder and a claim is an UPDATE … WHERE.
+    # One line of Review and Approval. draft_key / dm_key name the job that uploaded the draft
+    # for review / sent this reviewer's DM, so a job run again does neither twice.
     db.execute(
         """
         CREATE TABLE review_signers (
@@ -270,12 +273,11 @@ def m0011_review(db: Database) -> None:
             user_id TEXT NOT NULL,
             requested_at TEXT NOT NULL,
             approved_at TEXT,
-            reminded_for TEXT,
+            dm_key TEXT,
             PRIMARY KEY (incident_id, role)
         )
         """
     )
-    db.execute("CREATE INDEX review_signers_waiting ON review_signers (approved_at, requested_at)")
     # Images a pinned message carried (a pasted screenshot), for Data and Evidence.
     db.execute(
         """

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.review.settings import ReviewSettings
+
 DEFAULT_DB_PATH = "./incidents.db"
 DEFAULT_PORT = 3000
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -36,6 +38,7 @@ class Settings:
     nudge_repeat_hours: float = 24.0
     nudge_escalate_after: int = 3
     nudge_anytime: bool = False
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     @property
     def socket_mode(self) -> bool:
@@ -155,6 +158,7 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         nudge_repeat_hours=_positive_number(env, "NUDGE_REPEAT_HOURS", 24.0),
         nudge_escalate_after=_positive_int(env, "NUDGE_ESCALATE_AFTER", 3),
         nudge_anytime=_flag(env, "NUDGE_ANYTIME"),
+        review=ReviewSettings.from_env(env),
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,

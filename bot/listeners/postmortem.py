@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from bot import blocks, postmortem, slackio
 from bot.deps import Deps
 from bot.domain import Incident
+from bot.jobs import run_promised
+from bot.listeners import review
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
@@ -22,25 +24,25 @@ log = logging.getLogger(__name__)
 
 
 def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    subcommand, _ = split_subcommand(command.get("text", ""), POSTMORTEM_SUBCOMMANDS)
+    known = (*POSTMORTEM_SUBCOMMANDS, *review.SUBCOMMANDS)
+    subcommand, args = split_subcommand(command.get("text", ""), known)
+    if subcommand in review.SUBCOMMANDS:
+        review.handle_command(ack, command, context, deps, subcommand, args)
+        return
     if subcommand == "help":
         ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
         return
     if subcommand not in ("draft", "status"):
         usage = POSTMORTEM_USAGE
-        ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
+        ack(text=str(unknown_subcommand(subcommand, "/postmortem", known, usage)))
         return
     incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         ack(text=blocks.not_incident_channel_text(f"/postmortem {subcommand}"))
         return
     if subcommand == "status":
-        draft = postmortem.build_context(
-            incident=incident,
-            entries=deps.store.timeline.for_incident(incident_id=incident.id),
-            names={},
-            now=deps.clock(),
-            items=deps.store.items.for_incident(incident_id=incident.id),
+        draft = postmortem.draft_for(
+            deps.store, incident, names=lambda ids: {}, now=deps.clock(), templates=deps.templates
         )
         ack(text=blocks.draft_checklist(incident, draft.sections))
         return
@@ -61,6 +63,7 @@ def upload_draft(
         names=lambda user_ids: deps.users.names(client, user_ids),
         now=deps.clock(),
         requested_by=command["user_id"],
+        templates=deps.templates,
     )
     try:
         markdown = postmortem.render(deps.templates, context_)
@@ -80,4 +83,4 @@ def upload_draft(
 
 
 def register(app: App) -> None:
-    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft])
+    app.command("/postmortem")(ack=handle_postmortem, lazy=[upload_draft, run_promised])

@@ -41,7 +41,7 @@ def _review(db: Database, incident_id: str) -> Review | None:
 
 def _save(db: Database, review: Review) -> None:
     db["reviews"].upsert(
-        {
+        {  # upsert keeps the columns it is not given (the draft link)
             "incident_id": review.incident_id,
             "status": review.status,
             "rounds": review.rounds,
@@ -63,7 +63,7 @@ def _save(db: Database, review: Review) -> None:
             "user_id": rev.user_id,
             "requested_at": to_db_time(rev.requested_at),
             "approved_at": to_db_time(rev.approved_at) if rev.approved_at else None,
-            "reminded_for": old["reminded_for"] if old else None,
+            "dm_key": old["dm_key"] if old else None,
         }
         db["review_signers"].upsert(row, pk=("incident_id", "role"))
 
@@ -92,37 +92,35 @@ class Reviews(Repository):
                 then(outcome)
         return outcome
 
-    # --- the review reminder -----------------------------------------------------------
+    # --- the jobs' progress ----------------------------------------------------------
 
-    def waiting(self, *, requested_before: datetime) -> list[dict[str, Any]]:
-        """Unanswered reviewers asked before ``requested_before`` and not yet reminded of
-        that request, on post-mortems still UNDER REVIEW."""
-        return self.db.rows(
-            "SELECT s.* FROM review_signers s JOIN reviews r USING (incident_id) "
-            "WHERE s.approved_at IS NULL AND s.requested_at <= ? AND r.status = 'UNDER REVIEW' "
-            "AND (s.reminded_for IS NULL OR s.reminded_for != s.requested_at) "
-            "ORDER BY s.requested_at LIMIT 500",
-            [to_db_time(requested_before)],
+    def draft_link(self, *, incident_id: str) -> tuple[str | None, str | None]:
+        """(the URL of the draft uploaded for review, the key of the job that uploaded it)."""
+        rows = self.db.rows(
+            "SELECT draft_url, draft_key FROM reviews WHERE incident_id = ?", [incident_id]
         )
+        return (rows[0]["draft_url"], rows[0]["draft_key"]) if rows else (None, None)
 
-    def claim_reminder(
-        self, *, signer: dict[str, Any], then: Callable[[], None] | None = None
-    ) -> bool:
-        """Take one reminder: True for exactly one caller per request. ``then`` writes its
-        job in the same transaction."""
+    def set_draft_link(self, *, incident_id: str, url: str, key: str) -> None:
         with self.db.write() as db:
-            cursor = db.execute(
-                "UPDATE review_signers SET reminded_for = requested_at "
-                "WHERE incident_id = ? AND role = ? AND user_id = ? AND requested_at = ? "
-                "AND approved_at IS NULL "
-                "AND (reminded_for IS NULL OR reminded_for != requested_at)",
-                [signer["incident_id"], signer["role"], signer["user_id"], signer["requested_at"]],
+            db.execute(
+                "UPDATE reviews SET draft_url = ?, draft_key = ? WHERE incident_id = ?",
+                [url, key, incident_id],
             )
-            if cursor.rowcount != 1:
-                return False
-            if then is not None:
-                then()
-        return True
+
+    def dm_sent(self, *, incident_id: str, role: str, key: str) -> bool:
+        rows = self.db.rows(
+            "SELECT 1 FROM review_signers WHERE incident_id = ? AND role = ? AND dm_key = ?",
+            [incident_id, role, key],
+        )
+        return bool(rows)
+
+    def mark_dm_sent(self, *, incident_id: str, role: str, key: str) -> None:
+        with self.db.write() as db:
+            db.execute(
+                "UPDATE review_signers SET dm_key = ? WHERE incident_id = ? AND role = ?",
+                [key, incident_id, role],
+            )
 
     # --- pinned images ----------------------------------------------------------------
 
