@@ -1,0 +1,218 @@
+"""The review end to end over signed requests: commands, the DM's buttons (`block_actions`)
+and the request-changes modal (`view_submission`), against the fake Slack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.app import make_client
+from bot.deps import Deps
+from bot.review import blocks
+from tests import slackwire
+from tests.conftest import BOT_TOKEN, FakeClock, SlackDriver, reply_text, wait_until
+
+
+def dms_to(slack: SlackDriver, user_id: str) -> list[dict[str, Any]]:
+    """The bot's messages in the DM with ``user_id`` (the fake names it D + the ID's tail)."""
+    return [m for m in slack.fake.messages_in("D" + user_id.lstrip("U")) if m.get("blocks")]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    blocks_ = message["blocks"]
+    blocks_ = json.loads(blocks_) if isinstance(blocks_, str) else blocks_
+    actions = next(b for b in blocks_ if b["type"] == "actions")
+    return {e["action_id"]: e["value"] for e in actions["elements"]}
+
+
+def click(slack: SlackDriver, user: str, action_id: str, value: str, ts: str) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": ts, "channel_id": "D" + user.lstrip("U"),
+                      "is_ephemeral": False},
+        "trigger_id": slackwire.new_trigger_id(),
+        "team": {"id": "T0001", "domain": "example"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": "D" + user.lstrip("U"), "name": "directmessage"},
+        "message": {"type": "message", "ts": ts, "text": "review"},
+        "state": {"values": {}},
+        "response_url": "https://hooks.slack.com/actions/T0001/1/x",
+        "actions": [
+            {"action_id": action_id, "block_id": "review", "value": value, "type": "button",
+             "text": {"type": "plain_text", "text": "Approve", "emoji": True},
+             "action_ts": "1795789260.000200"},
+        ],
+    }  # fmt: skip
+    response = slack.dispatch(slackwire.interaction(payload))
+    assert response.status == 200, response.body
+
+
+def submit_changes(slack: SlackDriver, user: str, metadata: str, comment: str) -> Any:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "legacy-verification-token",
+        "trigger_id": slackwire.new_trigger_id(),
+        "view": {
+            "id": "V0REVIEW1", "team_id": "T0001", "type": "modal",
+            "callback_id": blocks.CHANGES_CALLBACK, "private_metadata": metadata,
+            "state": {"values": {blocks.COMMENT_BLOCK: {blocks.COMMENT_ACTION: {
+                "type": "plain_text_input", "value": comment}}}},
+            "hash": "1764253920.abcdef", "blocks": [],
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }  # fmt: skip
+    return slack.dispatch(slackwire.interaction(payload))
+
+
+def review_of(slack: SlackDriver, channel: str) -> Any:
+    incident = slack.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None
+    return slack.store.reviews.get(incident_id=incident.id)
+
+
+def channel_posts(slack: SlackDriver, channel: str) -> list[str]:
+    return [str(m.get("text") or "") for m in slack.fake.messages_in(channel)]
+
+
+def latest_draft(slack: SlackDriver, channel: str) -> str:
+    count = len(slack.fake.uploads)
+    slack.command("/postmortem", "draft", channel_id=channel)
+    wait_until(lambda: len(slack.fake.uploads) > count)
+    return slack.fake.uploads[-1].content
+
+
+def test_request_approve_change_approve_again_and_archive(
+    slack: SlackDriver, clock: FakeClock
+) -> None:
+    slack.fake.add_user("U_CAROL", "carol")
+    channel = slack.start_incident()  # alice declares: she is the author
+    slack.command("/timeline", "finding see https://grafana.example.com/d/api/checkout",
+                  channel_id=channel)  # fmt: skip
+
+    # The author cannot review her own post-mortem; nothing changes.
+    refused = slack.command("/postmortem", "review <@U_ALICE|alice>", channel_id=channel)
+    assert "wrote this post-mortem" in reply_text(refused)
+    assert review_of(slack, channel) is None
+
+    asked = slack.command("/postmortem", "review <@U_BOB|bob> <@U_CAROL|carol>", channel_id=channel)
+    assert "UNDER REVIEW" in reply_text(asked)
+    wait_until(lambda: dms_to(slack, "U_BOB") and dms_to(slack, "U_CAROL"))
+    bob_dm, carol_dm = dms_to(slack, "U_BOB")[-1], dms_to(slack, "U_CAROL")[-1]
+    bob_buttons, carol_buttons = buttons(bob_dm), buttons(carol_dm)  # before clicks change them
+    # The DM links the post-mortem uploaded for review, with both buttons.
+    upload = slack.fake.uploads[-1]
+    assert upload.channel_id == channel
+    assert "/files/" in json.dumps(bob_dm["blocks"])
+    assert set(bob_buttons) == {blocks.APPROVE_ACTION, blocks.REQUEST_CHANGES_ACTION}
+    assert "**Document Status**: UNDER REVIEW" in upload.content
+    assert "- **Technical Review**: @username (Date: YYYY-MM-DD) — review requested from @bob" in (
+        upload.content
+    )
+
+    # Bob approves his line from the DM; the DM then says so instead of offering buttons.
+    click(slack, "U_BOB", blocks.APPROVE_ACTION, bob_buttons[blocks.APPROVE_ACTION],
+          bob_dm["ts"])  # fmt: skip
+    wait_until(lambda: bool(slack.fake.calls_to("chat.update")))
+    review = review_of(slack, channel)
+    assert review.reviewers["technical"].approved_at == clock()
+    assert review.status == "UNDER REVIEW"
+
+    # Bob cannot approve twice, nor for Carol.
+    updates = len(slack.fake.calls_to("chat.postEphemeral"))
+    click(slack, "U_BOB", blocks.APPROVE_ACTION, bob_buttons[blocks.APPROVE_ACTION],
+          bob_dm["ts"])  # fmt: skip
+    click(slack, "U_BOB", blocks.APPROVE_ACTION, carol_buttons[blocks.APPROVE_ACTION],
+          bob_dm["ts"])  # fmt: skip
+    said = slack.fake.wait_for("chat.postEphemeral", count=updates + 2)
+    assert "already approved" in said[-2].params["text"]
+    assert "only they can answer it" in said[-1].params["text"]
+    assert review_of(slack, channel).reviewers["management"].approved_at is None
+    # Nor may someone who was not asked approve by command.
+    eve = slack.command("/postmortem", "approve", channel_id=channel, user_id="U_EVE")
+    assert "not a reviewer" in reply_text(eve)
+
+    # Carol approves by command: APPROVED 1.0, and the channel is told.
+    clock.advance(days=1)
+    done = slack.command("/postmortem", "approve", channel_id=channel, user_id="U_CAROL")
+    assert "APPROVED" in reply_text(done)
+    wait_until(lambda: any("is APPROVED, version 1.0" in t for t in channel_posts(slack, channel)))
+    draft = latest_draft(slack, channel)
+    assert "**Document Status**: APPROVED" in draft and "**Version**: 1.0" in draft
+    approved_on = clock().strftime("%Y-%m-%d")
+    assert f"- **Management Review**: @carol (Date: {approved_on})" in draft
+    assert "- **Final Approval**: @director (Date: YYYY-MM-DD)" in draft
+    assert f"**Last Updated**: {approved_on} by @carol" in draft
+    assert "- **Alert Dashboard**: https://grafana.example.com/d/api/checkout (from" in draft
+
+    # Carol asks for changes: the modal opens, her comment reaches the channel, to the author.
+    click(slack, "U_CAROL", blocks.REQUEST_CHANGES_ACTION,
+          carol_buttons[blocks.REQUEST_CHANGES_ACTION], carol_dm["ts"])  # fmt: skip
+    opened = slack.fake.wait_for("views.open")[-1]
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == blocks.CHANGES_CALLBACK
+    empty = submit_changes(slack, "U_CAROL", view["private_metadata"], "   ")
+    assert json.loads(empty.body)["response_action"] == "errors"
+    assert review_of(slack, channel).status == "APPROVED"
+    sent = submit_changes(slack, "U_CAROL", view["private_metadata"], "Add the <b>timeline</b>")
+    assert sent.status == 200 and not sent.body
+    wait_until(lambda: any("asks for changes" in t for t in channel_posts(slack, channel)))
+    comment = next(t for t in channel_posts(slack, channel) if "asks for changes" in t)
+    assert comment.startswith("✏️ <@U_ALICE>, <@U_CAROL> asks for changes")
+    assert "&lt;b&gt;timeline&lt;/b&gt;" in comment
+    assert review_of(slack, channel).status == "DRAFT"
+
+    # Carol approves again: APPROVED, version 1.1.
+    clock.advance(hours=3)
+    click(slack, "U_CAROL", blocks.APPROVE_ACTION, carol_buttons[blocks.APPROVE_ACTION],
+          carol_dm["ts"])  # fmt: skip
+    wait_until(lambda: any("version 1.1" in t for t in channel_posts(slack, channel)))
+    review = review_of(slack, channel)
+    assert (review.status, review.version) == ("APPROVED", "1.1")
+
+    archived = slack.command("/postmortem", "archive", channel_id=channel)
+    assert "ARCHIVED" in reply_text(archived)
+    draft = latest_draft(slack, channel)
+    assert "**Document Status**: ARCHIVED" in draft and "**Version**: 1.1" in draft
+    late = slack.command("/postmortem", "approve", channel_id=channel, user_id="U_BOB")
+    assert "archived" in reply_text(late)
+
+
+def test_one_reminder_after_two_working_days(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
+    client = make_client(BOT_TOKEN, slack.fake.base_url)
+    channel = slack.start_incident()
+    slack.command("/postmortem", "review technical <@U_BOB|bob>", channel_id=channel)
+    wait_until(lambda: len(dms_to(slack, "U_BOB")) == 1)
+    clock.advance(days=1)
+    deps.jobs.sweep(deps=deps, client=client)  # as the scheduler does every few seconds
+    assert len(dms_to(slack, "U_BOB")) == 1
+    clock.advance(days=4)  # past two working days, whatever the weekday
+    deps.jobs.sweep(deps=deps, client=client)
+    deps.jobs.sweep(deps=deps, client=client)
+    reminders = dms_to(slack, "U_BOB")
+    assert len(reminders) == 2 and "Reminder" in json.dumps(reminders[-1]["blocks"])
+    clock.advance(days=10)
+    deps.jobs.sweep(deps=deps, client=client)
+    assert len(dms_to(slack, "U_BOB")) == 2  # one reminder, never more
+
+
+def test_usage_errors_are_one_sentence(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    assert "mention them with @" in reply_text(
+        slack.command("/postmortem", "review bob", channel_id=channel)
+    )
+    assert "isn't a command I know" in reply_text(
+        slack.command("/postmortem", "reveiw", channel_id=channel)
+    )
+    outside = slack.command("/postmortem", "approve", channel_id="C_GENERAL")
+    assert "incident channel" in reply_text(outside)
