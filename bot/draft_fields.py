@@ -32,6 +32,7 @@ class Screenshot:
 
     title: str
     permalink: str
+    at: datetime | None = None  # when it joined the timeline, to list evidence in time order
 
 
 def message_images(message: Mapping[str, object]) -> list[Screenshot]:
@@ -134,12 +135,13 @@ def fill(
     rules = extras.rules or builtin_rules()
     found = links.harvest(links.sources_for(entries, items, names), rules)
     files = [
-        Screenshot(" ".join(e.text.split()), e.permalink)
+        Screenshot(" ".join(e.text.split()), e.permalink, e.at)
         for e in entries
         if e.source == "file" and e.permalink
     ]
     shots, seen = [], set()
-    for shot in [*files, *extras.screenshots]:
+    every = [*files, *extras.screenshots]
+    for shot in sorted(every, key=lambda s: s.at or datetime.max.replace(tzinfo=UTC)):
         if shot.permalink not in seen:
             seen.add(shot.permalink)
             shots.append(f"{shot.title} ({shot.permalink})")

@@ -148,7 +148,7 @@ def follow_up_text(incident_id: str, figures: FollowUp) -> str:
     """The 30-day post in the incident channel."""
     lines = [f"📈 *30 days after {incident_id}*: the follow-up figures."]
     lines.append(
-        f"• Action items completion rate: {figures.completion or 'no open items to count'}"
+        f"• Action items completion rate: {figures.completion or 'no action items to count'}"
     )
     lines.append(
         f"• Detection time improved by: {figures.detection or 'no earlier incident to compare'}"

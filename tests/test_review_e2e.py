@@ -216,3 +216,68 @@ def test_usage_errors_are_one_sentence(slack: SlackDriver) -> None:
     )
     outside = slack.command("/postmortem", "approve", channel_id="C_GENERAL")
     assert "incident channel" in reply_text(outside)
+
+
+def test_pinned_screenshots_and_files_reach_data_and_evidence(
+    slack: SlackDriver, clock: FakeClock
+) -> None:
+    channel = slack.start_incident()
+    ts = f"{clock().timestamp() + 60:.6f}"
+    event = slackwire.pin_added(channel, user="U_BOB", message_ts=ts, message_user="U_BOB", text="")
+    event["item"]["message"]["files"] = [
+        {"id": "F0SHOT", "name": "image.png", "title": "Pasted image", "mimetype": "image/png",
+         "filetype": "png", "permalink": "https://example.slack.com/files/U_BOB/F0SHOT/image.png"},
+    ]  # fmt: skip
+    assert slack.event(event).status == 200
+    file_event = slackwire.pin_added_file(
+        channel, user="U_BOB", file_id="F0LOG", title="api errors.log",
+        permalink="https://example.slack.com/files/U_BOB/F0LOG/api_errors.log",
+        created=int(clock().timestamp()) + 120,
+    )  # fmt: skip
+    assert slack.event(file_event).status == 200
+    draft = latest_draft(slack, channel)
+    assert (
+        "- **Screenshots**: Pasted image (https://example.slack.com/files/U_BOB/F0SHOT/image.png); "
+        "api errors.log (https://example.slack.com/files/U_BOB/F0LOG/api_errors.log)"
+    ) in draft
+    status = reply_text(slack.command("/postmortem", "status", channel_id=channel))
+    assert "Screenshots" in status and "Review and Approval" in status
+
+
+def test_thirty_days_after_resolution_the_figures_are_posted_once(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
+    from bot.review import jobs as review_jobs
+
+    client = make_client(BOT_TOKEN, slack.fake.base_url)
+    earlier = slack.start_incident("sev3 Checkout slow", channel_id="C_OLD", channel_name="x")
+    slack.command("/incident", "set services checkout", channel_id=earlier)
+    slack.command("/timeline", "detected pager", channel_id=earlier)
+    clock.advance(hours=2)
+    slack.command("/incident", "resolve", channel_id=earlier)
+    clock.advance(days=2)
+    channel = slack.start_incident()
+    slack.command("/incident", "set services checkout, payments", channel_id=channel)
+    clock.advance(minutes=5)
+    slack.command("/timeline", "detected pager", channel_id=channel)
+    slack.command("/action", "add <@U_BOB|bob> due 2027-01-04 add an alert", channel_id=channel)
+    clock.advance(minutes=55)
+    slack.command("/incident", "resolve", channel_id=channel)
+    wait_until(lambda: not slack.store.incidents.for_channel(channel_id=channel).is_active)
+
+    clock.advance(days=29)
+    assert len(review_jobs.followup_scan(deps, now=clock())) == 1  # the earlier one's day
+    deps.jobs.sweep(deps=deps, client=client)
+    assert not any("30 days after" in t for t in channel_posts(slack, channel))
+    clock.advance(days=1, minutes=1)
+    assert len(review_jobs.followup_scan(deps, now=clock())) == 1
+    assert review_jobs.followup_scan(deps, now=clock()) == []  # claimed once, ever
+    uploads = len(slack.fake.uploads)
+    deps.jobs.sweep(deps=deps, client=client)
+    post = next(t for t in channel_posts(slack, channel) if "30 days after" in t)
+    assert "Action items completion rate: 0% (0 of 1 done)" in post
+    assert "over 1 earlier incident of checkout" in post
+    refreshed = [u for u in slack.fake.uploads[uploads:] if u.channel_id == channel]
+    assert refreshed, "the refreshed post-mortem is posted"
+    assert "- [x] Action items completion rate: 0% (0 of 1 done)" in refreshed[-1].content
+    assert "- [ ] Similar incidents prevented: X" in refreshed[-1].content

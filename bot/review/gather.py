@@ -42,7 +42,7 @@ def extras_for(store: Store, incident: Incident, rules: LinkRules | None = None)
     return Extras(
         review=review,
         rules=rules,
-        screenshots=[Screenshot(t, p) for t, p in store.reviews.images(incident_id=incident.id)],
+        screenshots=[Screenshot(*image) for image in store.reviews.images(incident_id=incident.id)],
         earlier=earlier_incidents(store, incident),
         changes=store.reviews.changes(incident_id=incident.id),
         followup_posted=store.reviews.followup_posted(incident_id=incident.id),

@@ -136,15 +136,15 @@ class Reviews(Repository):
                     pk=("source_key", "permalink"),
                 )  # fmt: skip
 
-    def images(self, *, incident_id: str) -> list[tuple[str, str]]:
-        """(title, permalink) of the images of messages still on the incident's timeline."""
+    def images(self, *, incident_id: str) -> list[tuple[str, str, datetime]]:
+        """(title, permalink, when) of the images of messages still on the timeline."""
         rows = self.db.rows(
-            "SELECT i.title, i.permalink FROM pinned_images i "
+            "SELECT i.title, i.permalink, e.at FROM pinned_images i "
             "JOIN timeline_entries e ON e.source_key = i.source_key "
             "WHERE i.incident_id = ? AND e.removed_at IS NULL ORDER BY e.at, i.rowid",
             [incident_id],
         )
-        return [(row["title"], row["permalink"]) for row in rows]
+        return [(r["title"], r["permalink"], from_db_time(r["at"])) for r in rows]  # type: ignore[misc]
 
     # --- who changed the document last -------------------------------------------------
 
