@@ -6,12 +6,13 @@ Dates are read in the owner's timezone; nothing here reads the clock or calls Sl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from bot.domain import HORIZON_ALIASES, HORIZON_DEADLINES, parse_item_id
+from bot.domain import HORIZON_ALIASES, HORIZON_DEADLINES, ActionItem, parse_item_id
 from bot.parsing import UsageError, clean_text
 
 ADD_USAGE = (
@@ -206,3 +207,228 @@ def mention_id(word: str) -> str | None:
     """``<@U123|bob>`` or ``<@U123>`` → ``U123``."""
     match = _MENTION.match(word.strip())
     return match.group(1) if match else None
+
+
+# --- decisions: what a command or a click does to the items, for the listener to carry out ---
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item as it will be stored, with its due date settled in the owner's timezone."""
+
+    text: str
+    owner_id: str
+    horizon: str
+    due: date
+    due_at: datetime
+    verification: str | None
+    past_due: bool  # due before the owner's today: recorded, but overdue at once
+
+
+def plan_new_item(
+    *,
+    text: str,
+    owner_id: str,
+    horizon: str,
+    due: date | None,
+    verification: str | None,
+    zone: tzinfo,
+    now: datetime,
+    incident_started_at: datetime,
+) -> NewItem:
+    """Settle the due date (the horizon's deadline when none was given) in the owner's zone,
+    so that the command and the form store the same item from the same answers."""
+    due = due or default_due_date(horizon, incident_started_at.astimezone(zone).date())
+    return NewItem(
+        text=text,
+        owner_id=owner_id,
+        horizon=horizon,
+        due=due,
+        due_at=overdue_from(due, zone),
+        verification=verification,
+        past_due=due < now.astimezone(zone).date(),
+    )
+
+
+def plan_add(
+    parsed: AddInput, *, owner_id: str, zone: tzinfo, now: datetime, incident_started_at: datetime
+) -> NewItem:
+    """``/action add``: the typed due date is read against the owner's today, not the UTC one."""
+    due = None
+    if parsed.due_words:
+        due = parse_due_date(parsed.due_words, today=now.astimezone(zone).date())
+        assert due is not None  # parse_add only keeps phrases that are dates
+    return plan_new_item(
+        text=parsed.text,
+        owner_id=owner_id,
+        horizon=parsed.horizon,
+        due=due,
+        verification=parsed.verification,
+        zone=zone,
+        now=now,
+        incident_started_at=incident_started_at,
+    )
+
+
+def past_due_warning(item: NewItem, short_id: str) -> str | None:
+    """The warning for a due date already past, which the item is recorded with anyway."""
+    if not item.past_due:
+        return None
+    return (
+        f"The due date {item.due.isoformat()} is already past; {short_id} is recorded as overdue."
+    )
+
+
+@dataclass(frozen=True)
+class ModalForm:
+    """The add-item form as submitted: its answers, and the inline error of each bad field."""
+
+    text: str
+    owner_id: str
+    horizon: str
+    due: date | None
+    verification: str | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_add_modal(
+    view: dict[str, Any], *, user_id: str, has_incident: bool, today: date
+) -> ModalForm:
+    """Every field checked at once, so the form flags all its problems in one round trip."""
+    values = view.get("state", {}).get("values", {})
+
+    def answer(block: str) -> dict[str, Any]:
+        return dict(values.get(block, {}).get("value") or {})
+
+    text = (answer("text").get("value") or "").strip()
+    horizon = (answer("horizon").get("selected_option") or {}).get("value") or "immediate"
+    due_raw = answer("due").get("selected_date")
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = "Say what needs doing."
+    if horizon not in ("immediate", "medium-term", "long-term"):
+        errors["horizon"] = "Pick immediate, medium-term or long-term."
+    due = parse_due_date(due_raw, today=today) if due_raw else None
+    if due_raw and due is None:
+        errors["due"] = "Pick a date such as 2026-12-04."
+    if not has_incident:
+        errors["text"] = "This channel no longer has an incident; run `/action` in one."
+    return ModalForm(
+        text=text,
+        owner_id=answer("owner").get("selected_user") or user_id,
+        horizon=horizon,
+        due=due,
+        verification=(answer("verification").get("value") or "").strip() or None,
+        errors=errors,
+    )
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """What a command or a click does to an item: the sentence that says so, and the fields
+    to write (``change`` and ``detail`` included); no fields when nothing changes."""
+
+    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def zone_owner(command: ItemCommand, item: ActionItem | None) -> str | None:
+    """Whose timezone the change is read in: the new owner's for ``assign``, the owner's for
+    ``due``; None when it needs none, so that no Slack lookup delays the ack."""
+    if item is None or command.verb not in ("assign", "due"):
+        return None
+    if command.verb == "assign":
+        return mention_id(command.rest.split()[0])
+    return item.owner_id
+
+
+def plan_item_change(
+    command: ItemCommand,
+    item: ActionItem | None,
+    *,
+    actor_id: str,
+    now: datetime,
+    zone: tzinfo | None,
+) -> ItemChange:
+    """done/reopen/drop/assign/due, said in one sentence; ``zone`` is ``zone_owner``'s."""
+    if item is None:
+        raise UsageError(
+            f"There is no action item AI-{command.item_id}: see `/action list`, "
+            f"then use {ACTION_USAGE}."
+        )
+    verb, rest, short = command.verb, command.rest, item.short_id
+    if verb in ("done", "reopen", "drop"):
+        return _plan_status(verb, rest, item, actor_id=actor_id, now=now)
+    assert zone is not None  # zone_owner names an owner for assign and due
+    if verb == "assign":
+        owner_id = mention_id(rest.split()[0])
+        assert owner_id is not None  # checked by parse_item_command
+        due_at = overdue_from(datetime.fromisoformat(item.due_date).date(), zone)
+        return ItemChange(
+            f"👤 {short} is now owned by <@{owner_id}> (changed by <@{actor_id}>).",
+            {"change": "assigned", "detail": owner_id, "owner_id": owner_id, "due_at": due_at,
+             "next_nudge_at": due_at, "nudge_count": 0, "escalated": 0},
+        )  # fmt: skip
+    today = now.astimezone(zone).date()
+    due = parse_due_date(rest, today=today)
+    if due is None:
+        raise UsageError(
+            f"I couldn't read the date `{rest}`: use {DATE_FORMS}, "
+            f"as in `/action due {short} friday`."
+        )
+    due_at = overdue_from(due, zone)
+    past = " (already past, so it is overdue)" if due < today else ""
+    return ItemChange(
+        f"📅 {short} is now due {due.isoformat()}{past}, changed by <@{actor_id}>.",
+        {"change": "due", "detail": due.isoformat(), "due_date": due.isoformat(),
+         "due_at": due_at, "next_nudge_at": due_at, "nudge_count": 0, "escalated": 0},
+    )  # fmt: skip
+
+
+def _plan_status(
+    verb: str, rest: str, item: ActionItem, *, actor_id: str, now: datetime
+) -> ItemChange:
+    short = item.short_id
+    if verb == "done":
+        if item.status == "done":
+            return ItemChange(f"{short} is already done.")
+        return ItemChange(
+            f"✅ {short} marked done by <@{actor_id}>: {item.text}",
+            {"change": "done", "status": "done"},
+        )
+    if verb == "reopen":
+        if item.status == "open":
+            return ItemChange(f"{short} is already open.")
+        return ItemChange(
+            f"⏳ {short} reopened by <@{actor_id}>: {item.text}",
+            {"change": "reopened", "status": "open", "drop_reason": None,
+             "next_nudge_at": max(item.due_at, now), "nudge_count": 0, "escalated": 0},
+        )  # fmt: skip
+    if item.status == "dropped":
+        return ItemChange(f"{short} is already dropped.")
+    return ItemChange(
+        f"❌ {short} dropped by <@{actor_id}>" + (f": {rest}" if rest else "."),
+        {"change": "dropped", "detail": rest or None, "status": "dropped",
+         "drop_reason": rest or None},
+    )  # fmt: skip
+
+
+def plan_nudge_click(
+    item: ActionItem | None, *, snooze: timedelta | None, user_id: str, now: datetime
+) -> ItemChange:
+    """**Mark done** (``snooze`` None) or **Snooze** in a nudge DM; a click on a closed or
+    deleted item changes nothing and says so, since the DM may be days old."""
+    if item is None:
+        return ItemChange("This action item no longer exists.")
+    if item.status != "open":
+        return ItemChange(f"{item.short_id} is already {item.status}; nothing to do.")
+    if snooze is None:
+        return ItemChange(
+            f"✅ Marked done by <@{user_id}> on {now:%Y-%m-%d %H:%M} UTC.",
+            {"change": "done", "status": "done"},
+        )
+    until = now + snooze
+    return ItemChange(
+        f"😴 Snoozed by <@{user_id}>: the next reminder comes after {until:%Y-%m-%d %H:%M} UTC.",
+        {"change": "snoozed", "detail": until.isoformat(), "next_nudge_at": until},
+    )

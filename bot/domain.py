@@ -275,6 +275,19 @@ def out_of_order(m: Milestones) -> list[str]:
     return problems
 
 
+# The entry kinds that move a milestone, and so may put the timeline out of order.
+MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved")
+
+
+def new_order_problems(
+    incident: Incident, before: list[TimelineEntry], after: list[TimelineEntry]
+) -> list[str]:
+    """The order problems a new entry brought: the timeline ``after`` it has them and the one
+    ``before`` it did not, so that a warning is given once, to the person who caused it."""
+    known = out_of_order(milestones(incident, before))
+    return [p for p in out_of_order(milestones(incident, after)) if p not in known]
+
+
 def downtime_of(incident: Incident, m: Milestones) -> timedelta | None:
     """Downtime as set, or else mitigated − started."""
     if incident.downtime is not None:

@@ -110,6 +110,30 @@ def plan_role(incident: Incident, args: str) -> tuple[str, str]:
     return f"{role}_id" if role != "commander" else "commander_id", mention.group(1)
 
 
+def plan_role_change(incident: Incident, args: str) -> Change:
+    """``/incident role``: a role is who wrote the post-mortem, not something that happened,
+    so it records no timeline entry; only the commander shows in the channel's intro."""
+    column, member = plan_role(incident, args)
+    role = column.removesuffix("_id")
+    return Change(
+        f"👤 <@{member}> is now the {role}.",
+        {column: member},
+        None,
+        refresh_channel=column == "commander_id",
+    )
+
+
+def plan_change(subcommand: str, incident: Incident, args: str, now: datetime) -> Change:
+    """``role``, ``sev``, ``status`` or ``resolve``: the one listener path that writes them."""
+    if subcommand == "role":
+        return plan_role_change(incident, args)
+    if subcommand == "sev":
+        return plan_severity(incident, args)
+    if subcommand == "status":
+        return plan_status(incident, args, now)
+    return plan_resolve(incident, args, now)
+
+
 def field_usage() -> str:
     groups = "; ".join(f"{group}: {', '.join(names)}" for group, names in INCIDENT_FIELDS.items())
     return f"{SET_USAGE} with <field> one of {groups}"

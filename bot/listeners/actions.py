@@ -36,10 +36,7 @@ def handle_action(
             item, warning = _add(command, args, _require(incident), client, deps)
             if item is not None:
                 context["added_item"] = item
-            if warning:
-                ack(text=f"⚠️ {warning}")
-            else:
-                ack()
+            ack(text=f"⚠️ {warning}" if warning else "")
         elif subcommand == "list":
             ack(text=_list(command, args, incident, deps))
         elif subcommand in ("done", "reopen", "drop", "assign", "due"):
@@ -69,31 +66,29 @@ def _add(
     parsed = actions.parse_add(args, today=now.date())
     owner_id = parsed.owner_id or command["user_id"]
     zone = deps.users.get(client, owner_id, before_ack=True).zone
-    today = now.astimezone(zone).date()
-    if parsed.due_words:
-        due = actions.parse_due_date(parsed.due_words, today=today)
-        assert due is not None  # parse_add only keeps phrases that are dates
-    else:
-        due = actions.default_due_date(parsed.horizon, incident.started_at.astimezone(zone).date())
+    new = actions.plan_add(
+        parsed, owner_id=owner_id, zone=zone, now=now, incident_started_at=incident.started_at
+    )
     trigger_id = command.get("trigger_id")
-    item, created = deps.store.items.add(
-        incident_id=incident.id,
-        text=parsed.text,
-        owner_id=owner_id,
-        horizon=parsed.horizon,
-        due_date=due,
-        due_at=actions.overdue_from(due, zone),
-        verification=parsed.verification,
-        actor_id=command["user_id"],
-        now=now,
-        request_key=f"cmd:{trigger_id}" if trigger_id else None,
-    )
-    warning = (
-        f"The due date {due.isoformat()} is already past; {item.short_id} is recorded as overdue."
-        if due < today
-        else None
-    )
-    return (item if created else None), warning
+    key = f"cmd:{trigger_id}" if trigger_id else None
+    item, created = _store_item(incident, new, command["user_id"], now, key, deps)
+    return (item if created else None), actions.past_due_warning(new, item.short_id)
+
+
+def _store_item(
+    incident: Incident,
+    new: actions.NewItem,
+    actor_id: str,
+    now: datetime,
+    request_key: str | None,
+    deps: Deps,
+) -> tuple[ActionItem, bool]:
+    """The one place an item is stored, from the command and from the form alike."""
+    return deps.store.items.add(
+        incident_id=incident.id, text=new.text, owner_id=new.owner_id, horizon=new.horizon,
+        due_date=new.due, due_at=new.due_at, verification=new.verification,
+        actor_id=actor_id, now=now, request_key=request_key,
+    )  # fmt: skip
 
 
 def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: Deps) -> str:
@@ -109,63 +104,26 @@ def _list(command: dict[str, Any], args: str, incident: Incident | None, deps: D
     return blocks.item_listing(f"*Action items of {incident.id}*", items, now, empty)
 
 
-def _change(item_command: actions.ItemCommand, actor_id: str, client: WebClient, deps: Deps) -> str:
+def _change(
+    item_command: actions.ItemCommand, actor_id: str, client: WebClient, deps: Deps
+) -> tuple[str, bool]:
     """Apply done/reopen/drop/assign/due and say what changed, in one sentence."""
     now = deps.clock()
     item = deps.store.items.get(item_id=item_command.item_id)
-    if item is None:
-        raise UsageError(
-            f"There is no action item AI-{item_command.item_id}: see `/action list`, "
-            f"then use {actions.ACTION_USAGE}."
-        )
-    verb, rest, short = item_command.verb, item_command.rest, item.short_id
-    update = {"item_id": item.id, "actor_id": actor_id, "now": now}
-    if verb == "done":
-        if item.status == "done":
-            return f"{short} is already done.", False
-        deps.store.items.update(**update, change="done", status="done")
-        return f"✅ {short} marked done by <@{actor_id}>: {item.text}", True
-    if verb == "reopen":
-        if item.status == "open":
-            return f"{short} is already open.", False
-        deps.store.items.update(
-            **update, change="reopened", status="open", drop_reason=None,
-            next_nudge_at=max(item.due_at, now), nudge_count=0, escalated=0,
-        )  # fmt: skip
-        return f"⏳ {short} reopened by <@{actor_id}>: {item.text}", True
-    if verb == "drop":
-        if item.status == "dropped":
-            return f"{short} is already dropped.", False
-        deps.store.items.update(
-            **update, change="dropped", detail=rest or None, status="dropped",
-            drop_reason=rest or None,
-        )  # fmt: skip
-        return f"❌ {short} dropped by <@{actor_id}>" + (f": {rest}" if rest else "."), True
-    if verb == "assign":
-        owner_id = actions.mention_id(rest.split()[0])
-        assert owner_id is not None  # checked by parse_item_command
-        zone = deps.users.get(client, owner_id, before_ack=True).zone
-        due_at = actions.overdue_from(datetime.fromisoformat(item.due_date).date(), zone)
-        deps.store.items.update(
-            **update, change="assigned", detail=owner_id, owner_id=owner_id, due_at=due_at,
-            next_nudge_at=due_at, nudge_count=0, escalated=0,
-        )  # fmt: skip
-        return f"👤 {short} is now owned by <@{owner_id}> (changed by <@{actor_id}>).", True
-    zone = deps.users.get(client, item.owner_id, before_ack=True).zone
-    today = now.astimezone(zone).date()
-    due = actions.parse_due_date(rest, today=today)
-    if due is None:
-        raise UsageError(
-            f"I couldn't read the date `{rest}`: use {actions.DATE_FORMS}, "
-            f"as in `/action due {short} friday`."
-        )
-    due_at = actions.overdue_from(due, zone)
-    deps.store.items.update(
-        **update, change="due", detail=due.isoformat(), due_date=due.isoformat(), due_at=due_at,
-        next_nudge_at=due_at, nudge_count=0, escalated=0,
-    )  # fmt: skip
-    past = " (already past, so it is overdue)" if due < today else ""
-    return f"📅 {short} is now due {due.isoformat()}{past}, changed by <@{actor_id}>.", True
+    owner_id = actions.zone_owner(item_command, item)
+    zone = deps.users.get(client, owner_id, before_ack=True).zone if owner_id else None
+    change = actions.plan_item_change(item_command, item, actor_id=actor_id, now=now, zone=zone)
+    return change.message, _apply(item_command.item_id, change, actor_id, now, deps)
+
+
+def _apply(
+    item_id: int, change: actions.ItemChange, actor_id: str, now: datetime, deps: Deps
+) -> bool:
+    """Write what a command or a click decided; False when it decided nothing changes."""
+    if not change.fields:
+        return False
+    deps.store.items.update(item_id=item_id, actor_id=actor_id, now=now, **change.fields)
+    return True
 
 
 def after_ack(command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
@@ -198,48 +156,24 @@ def handle_modal_submission(
     deps: Deps,
 ) -> None:
     """Validate the modal; invalid fields come back inline (``response_action: errors``)."""
-    values = view.get("state", {}).get("values", {})
-
-    def field(block: str) -> dict[str, Any]:
-        return dict(values.get(block, {}).get("value") or {})
-
+    now, user_id = deps.clock(), body["user"]["id"]
     channel_id = str(view.get("private_metadata") or "")
     incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
-    text = (field("text").get("value") or "").strip()
-    owner_id = field("owner").get("selected_user") or body["user"]["id"]
-    horizon = (field("horizon").get("selected_option") or {}).get("value") or "immediate"
-    due_raw = field("due").get("selected_date")
-    errors: dict[str, str] = {}
-    if not text:
-        errors["text"] = "Say what needs doing."
-    if horizon not in ("immediate", "medium-term", "long-term"):
-        errors["horizon"] = "Pick immediate, medium-term or long-term."
-    due = None
-    if due_raw:
-        due = actions.parse_due_date(due_raw, today=deps.clock().date())
-        if due is None:
-            errors["due"] = "Pick a date such as 2026-12-04."
-    if incident is None:
-        errors["text"] = "This channel no longer has an incident; run `/action` in one."
-    if errors:
-        ack(response_action="errors", errors=errors)
+    form = actions.read_add_modal(
+        view, user_id=user_id, has_incident=incident is not None, today=now.date()
+    )
+    if form.errors:
+        ack(response_action="errors", errors=form.errors)
         return
     assert incident is not None
-    zone = deps.users.get(client, owner_id, before_ack=True).zone
-    due = due or actions.default_due_date(horizon, incident.started_at.astimezone(zone).date())
-    verification = field("verification").get("value")
-    item, created = deps.store.items.add(
-        incident_id=incident.id,
-        text=text,
-        owner_id=owner_id,
-        horizon=horizon,
-        due_date=due,
-        due_at=actions.overdue_from(due, zone),
-        verification=(verification or "").strip() or None,
-        actor_id=body["user"]["id"],
-        now=deps.clock(),
-        request_key=f"view:{view.get('id')}:{view.get('hash')}",
-    )
+    zone = deps.users.get(client, form.owner_id, before_ack=True).zone
+    new = actions.plan_new_item(
+        text=form.text, owner_id=form.owner_id, horizon=form.horizon, due=form.due,
+        verification=form.verification, zone=zone, now=now,
+        incident_started_at=incident.started_at,
+    )  # fmt: skip
+    key = f"view:{view.get('id')}:{view.get('hash')}"
+    item, created = _store_item(incident, new, user_id, now, key, deps)
     if created:
         context["modal_item"] = item
     ack()
@@ -269,25 +203,12 @@ def handle_nudge_button(
     user_id = body["user"]["id"]
     item_id = parse_item_id(str(action.get("value") or ""))
     item = deps.store.items.get(item_id=item_id) if item_id is not None else None
-    if item is None:
-        message = "This action item no longer exists."
-    elif item.status != "open":
-        message = f"{item.short_id} is already {item.status}; nothing to do."
-    elif action["action_id"] == blocks.NUDGE_DONE:
-        deps.store.items.update(
-            item_id=item.id, actor_id=user_id, now=now, change="done", status="done"
-        )
-        message = f"✅ Marked done by <@{user_id}> on {now:%Y-%m-%d %H:%M} UTC."
-    else:
-        until = now + SNOOZES[action["action_id"]]
-        deps.store.items.update(
-            item_id=item.id, actor_id=user_id, now=now, change="snoozed",
-            detail=until.isoformat(), next_nudge_at=until,
-        )  # fmt: skip
-        message = (
-            f"😴 Snoozed by <@{user_id}>: the next reminder comes after {until:%Y-%m-%d %H:%M} UTC."
-        )
-    context["button_outcome"] = (item, message)
+    action_id = action["action_id"]
+    snooze = None if action_id == blocks.NUDGE_DONE else SNOOZES[action_id]
+    change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
+    if item is not None:
+        _apply(item.id, change, user_id, now, deps)
+    context["button_outcome"] = (item, change.message)
     ack()
 
 

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import slackio
+from bot import capture, slackio
 from bot.deps import Deps
 from bot.domain import Incident
 from bot.parsing import ReactionTarget, captured_message, message_change, pushpin_target
@@ -24,26 +24,6 @@ from bot.parsing import ReactionTarget, captured_message, message_change, pushpi
 log = logging.getLogger(__name__)
 
 SHORTCUT = "add_to_timeline"
-
-NO_INCIDENT = (
-    "This channel has no incident, so there is no timeline to add to: "
-    "use *Add to timeline* on a message in an incident's channel."
-)
-UNREADABLE = "I couldn't read that message, so nothing was added to the timeline."
-UNREADABLE_PUSHPIN = (
-    "I couldn't read the message you marked with 📌 ({error}), so it is not on the timeline: "
-    "try *Add to timeline* from the message's ⋮ menu."
-)
-INTRO = "That is the incident's own intro message, so it stays off the timeline."
-DELETED = "That message was deleted, so it stays off the timeline."
-
-
-def _added(incident_id: str, at_text: str) -> str:
-    return f"📌 On the timeline of *{incident_id}*, at the message's own time ({at_text} UTC)."
-
-
-def _reaction_via(user_id: str) -> str:
-    return f"reaction:{user_id}"  # each person's 📌 holds the message until they remove it
 
 
 # --- the "Add to timeline" message shortcut -----------------------------------------------
@@ -57,15 +37,11 @@ def handle_add_to_timeline(
     channel_id = str((shortcut.get("channel") or {}).get("id") or "")
     incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     message = captured_message(channel_id, shortcut.get("message"))
-    if incident is None:
-        context["capture_reply"] = NO_INCIDENT
+    refusal = capture.shortcut_refusal(incident, message)
+    if refusal is not None:
+        context["capture_reply"] = refusal
         return
-    if message is None:
-        context["capture_reply"] = UNREADABLE
-        return
-    if message.ts == incident.intro_ts:
-        context["capture_reply"] = INTRO
-        return
+    assert incident is not None and message is not None
     user_id = str((shortcut.get("user") or {}).get("id") or "")
     captured = deps.store.captures.hold(
         # One click, never undone: holding the message twice changes nothing, and with no
@@ -74,7 +50,7 @@ def handle_add_to_timeline(
         event_ts=None,
         incident_id=incident.id,
         source_key=message.key,
-        via=f"shortcut:{user_id}",
+        via=capture.shortcut_via(user_id),
         now=deps.clock(),
         at=message.at,
         text=message.text,
@@ -84,11 +60,9 @@ def handle_add_to_timeline(
         version_ts=message.version_ts,
         source="shortcut",
     )
-    if not captured:
-        context["capture_reply"] = DELETED
-        return
-    context["capture_reply"] = _added(incident.id, f"{message.at:%Y-%m-%d %H:%M}")
-    context["capture_key"] = message.key
+    context["capture_reply"] = capture.shortcut_reply(incident.id, message, captured)
+    if captured:
+        context["capture_key"] = message.key
 
 
 def reply_to_shortcut(context: BoltContext, respond: Respond) -> None:
@@ -127,7 +101,7 @@ def handle_reaction_added(
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
         source_key=target.key,
-        via=_reaction_via(target.user_id),
+        via=capture.reaction_via(target.user_id),
         now=deps.clock(),
         source="reaction",
     )
@@ -145,28 +119,14 @@ def read_reacted_message(
     gaps = deps.store.captures.gaps(source_key=key)
     if not gaps:
         return  # pinned or added already, or the 📌 was removed meanwhile
-    fields: dict[str, Any] = {}
     try:
-        if "text" in gaps:
-            found = read_message(client, target.channel_id, target.ts)
-            message = captured_message(target.channel_id, found)
-            if message is None:
-                log.info("The message %s was gone before it could be read", key)
-                return
-            fields = {
-                "at": message.at, "text": message.text, "actor_id": message.actor_id,
-                "actor_name": message.actor_name, "version_ts": message.version_ts,
-            }  # fmt: skip
+        fields = _read_fields(client, target) if "text" in gaps else {}
+        if fields is None:
+            log.info("The message %s was gone before it could be read", key)
+            return
         link = client.chat_getPermalink(channel=target.channel_id, message_ts=target.ts)
     except SlackApiError as exc:
-        # A reaction has no reply of its own: the person who reacted hears of it here.
-        error = slackio.slack_error(exc)
-        log.error("Reading the 📌 message %s failed: %s", key, error)
-        client.chat_postEphemeral(
-            channel=target.channel_id,
-            user=target.user_id,
-            text=UNREADABLE_PUSHPIN.format(error=error),
-        )
+        _tell_unreadable(client, target, key, exc)
         return
     deps.store.captures.fill(
         source_key=key,
@@ -174,6 +134,26 @@ def read_reacted_message(
         permalink=str(link["permalink"]),
         source="reaction",
         **fields,
+    )
+
+
+def _read_fields(client: WebClient, target: ReactionTarget) -> dict[str, Any] | None:
+    """The reacted message's text, time and author; None once it is gone."""
+    found = read_message(client, target.channel_id, target.ts)
+    message = captured_message(target.channel_id, found)
+    return None if message is None else capture.message_fields(message)
+
+
+def _tell_unreadable(
+    client: WebClient, target: ReactionTarget, key: str, exc: SlackApiError
+) -> None:
+    """A reaction has no reply of its own: the person who reacted hears of it here."""
+    error = slackio.slack_error(exc)
+    log.error("Reading the 📌 message %s failed: %s", key, error)
+    client.chat_postEphemeral(
+        channel=target.channel_id,
+        user=target.user_id,
+        text=capture.UNREADABLE_PUSHPIN.format(error=error),
     )
 
 
@@ -185,7 +165,7 @@ def _pushpin_in_incident(
     if target is None:
         return None
     incident = deps.store.incidents.for_channel(channel_id=target.channel_id)
-    if incident is None or target.ts == incident.intro_ts:
+    if incident is None or not capture.on_timeline(incident, target.ts):
         return None
     return target, incident
 
@@ -201,7 +181,7 @@ def handle_reaction_removed(event: dict[str, Any], body: dict[str, Any], deps: D
         event_ts=str(event.get("event_ts") or "") or None,
         incident_id=incident.id,
         source_key=target.key,
-        via=_reaction_via(target.user_id),
+        via=capture.reaction_via(target.user_id),
         now=deps.clock(),
     )
 

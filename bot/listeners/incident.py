@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -88,34 +88,12 @@ def _change(
         raise UsageError(blocks.not_incident_channel_text(f"/incident {subcommand}"))
     now, user_id = deps.clock(), command["user_id"]
     if subcommand == "show":
-        entries = deps.store.timeline.for_incident(incident_id=incident.id)
-        items = deps.store.items.for_incident(incident_id=incident.id)
-        ack(text=blocks.incident_summary(incident, entries, items, now))
+        ack(text=_summary(incident, now, deps))
         return
     if subcommand == "set":
-        value = args.strip().partition(" ")[2]
-        zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
-        name, value = lifecycle.parse_field(args, now=now, tz=zone)
-        deps.store.incidents.set_field(
-            incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
-        )
-        ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
+        _set(ack, incident, args, user_id, now, client, deps)
         return
-    if subcommand == "role":
-        column, member = lifecycle.plan_role(incident, args)
-        role = column.removesuffix("_id")
-        change = lifecycle.Change(
-            f"👤 <@{member}> is now the {role}.",
-            {column: member},
-            None,  # a role is who wrote the post-mortem, not something that happened
-            refresh_channel=column == "commander_id",
-        )
-    elif subcommand == "sev":
-        change = lifecycle.plan_severity(incident, args)
-    elif subcommand == "status":
-        change = lifecycle.plan_status(incident, args, now)
-    else:
-        change = lifecycle.plan_resolve(incident, args, now)
+    change = lifecycle.plan_change(subcommand, incident, args, now)
     if not change.columns:
         ack(text=change.message)  # nothing changed: only the person who asked hears it
         return
@@ -129,6 +107,32 @@ def _change(
     if change.refresh_channel:
         context["changed_incident"] = updated
     ack(text=change.message, response_type="in_channel")
+
+
+def _summary(incident: Incident, now: datetime, deps: Deps) -> str:
+    entries = deps.store.timeline.for_incident(incident_id=incident.id)
+    items = deps.store.items.for_incident(incident_id=incident.id)
+    return blocks.incident_summary(incident, entries, items, now)
+
+
+def _set(
+    ack: Ack,
+    incident: Incident,
+    args: str,
+    user_id: str,
+    now: datetime,
+    client: WebClient,
+    deps: Deps,
+) -> None:
+    """``/incident set``: a time typed without a zone is read in the caller's, asked of Slack
+    only when the value needs it."""
+    value = args.strip().partition(" ")[2]
+    zone = user_zone(deps, client, user_id) if needs_user_timezone(value) else UTC
+    name, value = lifecycle.parse_field(args, now=now, tz=zone)
+    deps.store.incidents.set_field(
+        incident_id=incident.id, name=name, value=value, actor_id=user_id, now=now
+    )
+    ack(text=f"📝 {incident.id}: {name} set by <@{user_id}>.", response_type="in_channel")
 
 
 def refresh_channel(context: BoltContext, client: WebClient) -> None:

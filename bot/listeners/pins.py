@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot import capture
 from bot.deps import Deps
 from bot.draft_fields import message_images
 from bot.parsing import message_version, pinned_item
@@ -23,10 +24,9 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
     channel_id = str(event.get("channel_id") or event.get("item", {}).get("channel") or "")
     incident = deps.store.incidents.for_channel(channel_id=channel_id) if channel_id else None
     item = pinned_item(channel_id, event.get("item") or {})
-    if incident is None or item is None:
-        return
-    if item.message_ts is not None and item.message_ts == incident.intro_ts:
-        return  # the bot's own intro is not part of what happened
+    if item is None or not capture.on_timeline(incident, item.message_ts):
+        return  # not an incident's channel, or the bot's own intro
+    assert incident is not None
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
         images = [(i.title, i.permalink) for i in message_images(event["item"]["message"])]
@@ -74,8 +74,9 @@ def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
         incident = deps.store.incidents.for_channel(channel_id=channel_id)
-        if incident is None or item.message_ts == incident.intro_ts:
+        if not capture.on_timeline(incident, item.message_ts):
             return
+        assert incident is not None
         deps.store.captures.release(
             event_id=body.get("event_id"),
             event_ts=event_ts,

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, slackio
 from bot.deps import Deps
-from bot.domain import Incident, TimelineEntry, milestones, out_of_order
+from bot.domain import MILESTONE_KINDS, TimelineEntry, new_order_problems
 from bot.parsing import UsageError, needs_user_timezone, parse_timeline
 from bot.users import SlackUnavailable
 
@@ -34,16 +34,12 @@ def handle_timeline(
     user_id = command["user_id"]
     try:
         zone = user_zone(deps, client, user_id) if needs_user_timezone(text) else UTC
-    except UsageError as exc:
-        ack(text=str(exc))
-        return
-    try:
         parsed = parse_timeline(text, now=deps.clock(), tz=zone)
     except UsageError as exc:
         ack(text=str(exc))
         return
     milestone = parsed.kind in MILESTONE_KINDS
-    before = _order_problems(incident, deps) if milestone else []
+    before = deps.store.timeline.for_incident(incident_id=incident.id) if milestone else []
     trigger_id = command.get("trigger_id")
     entry, created = deps.store.timeline.add(
         incident_id=incident.id,
@@ -59,19 +55,9 @@ def handle_timeline(
     if created:
         context["recorded_entry"] = entry
         if milestone:
-            context["order_warnings"] = [
-                p for p in _order_problems(incident, deps) if p not in before
-            ]
+            after = deps.store.timeline.for_incident(incident_id=incident.id)
+            context["order_warnings"] = new_order_problems(incident, before, after)
     ack()
-
-
-MILESTONE_KINDS = ("trigger", "detected", "acknowledged", "mitigated", "resolved")
-
-
-def _order_problems(incident: Incident, deps: Deps) -> list[str]:
-    return out_of_order(
-        milestones(incident, deps.store.timeline.for_incident(incident_id=incident.id))
-    )
 
 
 def user_zone(deps: Deps, client: WebClient, user_id: str) -> tzinfo:
