@@ -1,24 +1,25 @@
-"""Shared fixtures: a real SQLite file, a settable clock, a fake Slack on loopback, the real app."""
+"""Shared fixtures: a real SQLite file, a settable clock, the harness's Slack stand-in on
+loopback, and the real app driven by the harness."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import BoltResponse
 
 from bot import postmortem
 from bot.app import create_app, make_client
 from bot.deps import Deps, build_deps
+from bot.harness import BoltDriver, SlackStandIn
+from bot.harness.driver import reply_text, wait_until
 from bot.store import Store
-from tests import slackwire
-from tests.fakeslack import FakeSlack
+
+__all__ = ["FakeClock", "SlackDriver", "reply_text", "wait_until"]
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -55,8 +56,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
+def fake_slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         fake.add_user("U_BOB", "bob", tz="America/New_York")
         yield fake
@@ -68,24 +69,15 @@ def deps(store: Store, clock: FakeClock) -> Deps:
 
 
 @dataclass
-class SlackDriver:
-    """Sends signed requests, exactly as Slack sends them, through the real Bolt app."""
+class SlackDriver(BoltDriver):
+    """The harness's driver with this suite's stand-in and store, and its shortcuts."""
 
-    app: App
-    fake: FakeSlack
-    store: Store
-
-    def dispatch(self, body: bytes, headers: dict[str, str] | None = None) -> BoltResponse:
-        signed = slackwire.sign(body, SIGNING_SECRET)
-        request = BoltRequest(body=body.decode(), headers={**signed, **(headers or {})})
-        return self.app.dispatch(request)
+    fake: SlackStandIn = field(kw_only=True)
+    store: Store = field(kw_only=True)
 
     def command(self, command: str, text: str, **fields: Any) -> BoltResponse:
         fields.setdefault("response_url", self.fake.response_url())
-        return self.dispatch(slackwire.slash_command(command, text, **fields))
-
-    def event(self, event: dict[str, Any], **kwargs: Any) -> BoltResponse:
-        return self.dispatch(slackwire.event_callback(event, **kwargs))
+        return super().command(command, text, **fields)
 
     def start_incident(self, text: str = "sev2 Checkout API returning 500s", **fields: Any) -> str:
         """Declare an incident and wait until its channel is set up; return the channel ID."""
@@ -102,31 +94,13 @@ class SlackDriver:
         return incident is not None and incident.intro_ts is not None
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until ``predicate()`` holds: lazy listeners finish after the ack."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
-        time.sleep(0.01)
-
-
-def reply_text(response: BoltResponse) -> str:
-    """The text of an ack's response body ('' for an empty ack)."""
-    if not response.body:
-        return ""
-    if response.body.lstrip().startswith("{"):
-        return str(json.loads(response.body).get("text", ""))
-    return response.body  # Bolt sends a text-only ack as plain text, shown ephemerally
-
-
 @pytest.fixture
-def slack(deps: Deps, fake_slack: FakeSlack, store: Store) -> Iterator[SlackDriver]:
+def slack(deps: Deps, fake_slack: SlackStandIn, store: Store) -> Iterator[SlackDriver]:
     app = create_app(
         deps,
         client=make_client(BOT_TOKEN, fake_slack.base_url),
         signing_secret=SIGNING_SECRET,
     )
-    yield SlackDriver(app=app, fake=fake_slack, store=store)
+    yield SlackDriver(app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store)
     # Let lazy listeners finish while the fake Slack is still up.
     app.listener_runner.listener_executor.shutdown(wait=True)

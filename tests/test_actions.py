@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot import actions
+from bot.harness import wire
 from bot.parsing import UsageError
-from tests import slackwire
 from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
 
 # The clock starts on Friday 2026-11-27 at 14:32 UTC: 15:32 in Berlin, 09:32 in New York.
@@ -233,7 +233,7 @@ def view_submission(channel: str, **values: dict[str, Any]) -> bytes:
         "user": {"id": "U_ALICE", "username": "alice", "name": "alice", "team_id": "T0001"},
         "api_app_id": "A0001",
         "token": "legacy-verification-token",
-        "trigger_id": slackwire.new_trigger_id(),
+        "trigger_id": wire.new_trigger_id(),
         "view": {
             "id": "V0MODAL1",
             "team_id": "T0001",
@@ -247,7 +247,7 @@ def view_submission(channel: str, **values: dict[str, Any]) -> bytes:
         "response_urls": [],
         "is_enterprise_install": False,
     }
-    return slackwire.interaction(payload)
+    return wire.interaction(payload)
 
 
 def test_action_without_text_opens_the_modal_and_a_submission_adds_the_item(
@@ -311,7 +311,7 @@ def block_actions(action_id: str, value: str, *, message_ts: str, user: str = "U
             "channel_id": "DBOB",
             "is_ephemeral": False,
         },
-        "trigger_id": slackwire.new_trigger_id(),
+        "trigger_id": wire.new_trigger_id(),
         "team": {"id": "T0001", "domain": "example"},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -330,7 +330,7 @@ def block_actions(action_id: str, value: str, *, message_ts: str, user: str = "U
             }
         ],
     }
-    return slackwire.interaction(payload)
+    return wire.interaction(payload)
 
 
 def test_nudge_buttons_mark_done_snooze_and_answer_for_closed_items(

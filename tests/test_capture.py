@@ -12,6 +12,9 @@ import pytest
 
 from bot import migrations
 from bot.domain import TimelineEntry
+from bot.harness import wire
+from bot.harness.slack import RESPONSE_URL_METHOD
+from bot.harness.wire import permalink
 from bot.parsing import (
     captured_message,
     message_change,
@@ -20,9 +23,7 @@ from bot.parsing import (
     pushpin_target,
 )
 from bot.store import Store
-from tests import slackwire
 from tests.conftest import SlackDriver, reply_text, wait_until
-from tests.fakeslack import RESPONSE_URL_METHOD, permalink
 
 INCIDENT_ID = "INCIDENT-20261127-1432"
 TS = "1795789200.000200"  # 2026-11-27 14:20:00 UTC, before the incident was declared
@@ -44,14 +45,14 @@ def drain(slack: SlackDriver) -> None:
 
 
 def shortcut(slack: SlackDriver, channel_id: str, message: dict[str, Any], **kwargs: Any) -> Any:
-    payload = slackwire.message_action(
+    payload = wire.message_action(
         channel_id, message, response_url=slack.fake.response_url("app"), **kwargs
     )
-    return slack.dispatch(slackwire.interaction(payload))
+    return slack.dispatch(wire.interaction(payload))
 
 
 def pin(channel_id: str, message: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return slackwire.pin_added(
+    return wire.pin_added(
         channel_id,
         user="U_ALICE",
         message_ts=message["ts"],
@@ -62,7 +63,7 @@ def pin(channel_id: str, message: dict[str, Any], **kwargs: Any) -> dict[str, An
 
 
 def unpin(channel_id: str, message: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    return slackwire.pin_removed(
+    return wire.pin_removed(
         channel_id,
         user="U_ALICE",
         message_ts=message["ts"],
@@ -73,11 +74,11 @@ def unpin(channel_id: str, message: dict[str, Any], **kwargs: Any) -> dict[str, 
 
 
 def react(channel_id: str, message: dict[str, Any], user: str = "U_ALICE", **kw: Any) -> Any:
-    return slackwire.reaction_added(channel_id, user=user, message_ts=message["ts"], **kw)
+    return wire.reaction_added(channel_id, user=user, message_ts=message["ts"], **kw)
 
 
 def unreact(channel_id: str, message: dict[str, Any], user: str = "U_ALICE", **kw: Any) -> Any:
-    return slackwire.reaction_removed(channel_id, user=user, message_ts=message["ts"], **kw)
+    return wire.reaction_removed(channel_id, user=user, message_ts=message["ts"], **kw)
 
 
 def has_permalink(slack: SlackDriver) -> bool:
@@ -95,7 +96,7 @@ def bob_says(slack: SlackDriver, channel_id: str, text: str, ts: str = TS) -> di
 
 def test_the_shortcut_adds_the_message_at_its_own_time_by_its_author(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="rolled back <@U_ALICE>'s deploy")
+    message = wire.user_message(ts=TS, user="U_BOB", text="rolled back <@U_ALICE>'s deploy")
 
     response = shortcut(slack, channel_id, message, user_id="U_ALICE")
 
@@ -113,7 +114,7 @@ def test_the_shortcut_adds_the_message_at_its_own_time_by_its_author(slack: Slac
 
 def test_the_shortcut_twice_is_still_one_entry(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="cache flushed")
+    message = wire.user_message(ts=TS, user="U_BOB", text="cache flushed")
     assert shortcut(slack, channel_id, message, user_id="U_ALICE").status == 200
     assert shortcut(slack, channel_id, message, user_id="U_BOB").status == 200
     assert [e.text for e in live(slack)] == ["cache flushed"]
@@ -124,7 +125,7 @@ def test_the_shortcut_outside_an_incident_channel_says_so_and_stores_nothing(
     slack: SlackDriver,
 ) -> None:
     slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="lunch?")
+    message = wire.user_message(ts=TS, user="U_BOB", text="lunch?")
 
     response = shortcut(slack, "C_GENERAL", message, channel_name="general")
 
@@ -141,7 +142,7 @@ def test_the_shortcut_on_the_incident_intro_adds_nothing(slack: SlackDriver) -> 
     channel_id = slack.start_incident()
     incident = slack.store.incidents.for_channel(channel_id=channel_id)
     assert incident is not None and incident.intro_ts
-    intro = slackwire.user_message(ts=incident.intro_ts, user="UBOT", text="🚨 intro")
+    intro = wire.user_message(ts=incident.intro_ts, user="UBOT", text="🚨 intro")
     intro.pop("user")
     intro.update(bot_id="BBOT")
     assert shortcut(slack, channel_id, intro).status == 200
@@ -252,12 +253,12 @@ def test_other_reactions_and_pushpins_outside_incidents_are_acknowledged_and_ign
 def test_a_redelivered_pushpin_changes_nothing(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
     message = bob_says(slack, channel_id, "paged the DB on-call")
-    added = slackwire.event_callback(react(channel_id, message, event_ts="1795789300.000100"))
+    added = wire.event_callback(react(channel_id, message, event_ts="1795789300.000100"))
     assert slack.dispatch(added).status == 200
     wait_until(lambda: has_permalink(slack))
     slack.event(unreact(channel_id, message, event_ts="1795789400.000100"))
 
-    retried = slack.dispatch(added, slackwire.retry_headers(1, "http_timeout"))
+    retried = slack.dispatch(added, wire.retry_headers(1, "http_timeout"))
 
     assert retried.status == 200
     assert live(slack) == []  # the retry of the old add does not undo the removal
@@ -339,18 +340,18 @@ def test_an_unpin_arriving_before_its_older_pin_leaves_no_entry(slack: SlackDriv
 
 def test_an_edited_captured_message_updates_its_entry(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="DB at 90% CPU")
+    message = wire.user_message(ts=TS, user="U_BOB", text="DB at 90% CPU")
     slack.event(pin(channel_id, message))
-    edit = slackwire.message_changed(
+    edit = wire.message_changed(
         channel_id, previous=message, text="DB at 99% CPU", edited_ts="1795789400.000100"
     )
-    envelope = slackwire.event_callback(edit)
+    envelope = wire.event_callback(edit)
 
     assert slack.dispatch(envelope).status == 200
     assert [e.text for e in live(slack)] == ["DB at 99% CPU"]
-    assert slack.dispatch(envelope, slackwire.retry_headers(1)).status == 200
+    assert slack.dispatch(envelope, wire.retry_headers(1)).status == 200
 
-    older = slackwire.message_changed(
+    older = wire.message_changed(
         channel_id, previous=message, text="DB at 95% CPU", edited_ts="1795789300.000100"
     )
     assert slack.event(older).status == 200  # delivered late: the newer text stays
@@ -366,7 +367,7 @@ def test_deleting_a_captured_message_removes_its_entry_for_good(slack: SlackDriv
     shortcut(slack, channel_id, message)
     slack.fake.wait_for(RESPONSE_URL_METHOD)
 
-    deleted = slackwire.message_deleted(channel_id, previous=message)
+    deleted = wire.message_deleted(channel_id, previous=message)
     assert slack.event(deleted).status == 200
     assert live(slack) == []
 
@@ -384,29 +385,29 @@ def test_a_deleted_thread_parent_left_as_a_tombstone_leaves_the_timeline(
     slack: SlackDriver,
 ) -> None:
     channel_id = slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="thread: what we tried")
+    message = wire.user_message(ts=TS, user="U_BOB", text="thread: what we tried")
     slack.event(pin(channel_id, message))
-    assert slack.event(slackwire.tombstoned(channel_id, previous=message)).status == 200
+    assert slack.event(wire.tombstoned(channel_id, previous=message)).status == 200
     assert live(slack) == []
 
 
 def test_ordinary_messages_are_acknowledged_without_a_database_write(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    message = slackwire.user_message(ts=TS, user="U_BOB", text="anyone looking at this?")
+    message = wire.user_message(ts=TS, user="U_BOB", text="anyone looking at this?")
     pinned_notice = {
         "type": "message", "subtype": "pinned_item", "user": "U_ALICE",
         "text": "<@U_ALICE> pinned a message to this channel.", "ts": "1795789300.000100",
         "item_type": "C", "item": {}, "channel": channel_id, "event_ts": "1795789300.000100",
     }  # fmt: skip
-    uncaptured_edit = slackwire.message_changed(channel_id, previous=message, text="anyone?")
+    uncaptured_edit = wire.message_changed(channel_id, previous=message, text="anyone?")
     events = [
-        slackwire.channel_message(channel_id, message),
+        wire.channel_message(channel_id, message),
         pinned_notice,
         uncaptured_edit,
-        slackwire.message_deleted(channel_id, previous=message),
+        wire.message_deleted(channel_id, previous=message),
     ]
     for event in events:
-        envelope = slackwire.event_callback(event, event_id=f"EvMSG{events.index(event)}")
+        envelope = wire.event_callback(event, event_id=f"EvMSG{events.index(event)}")
         assert slack.dispatch(envelope).status == 200
         assert slack.store.events.seen(event_id=f"EvMSG{events.index(event)}") is False
     assert live(slack) == []
@@ -536,7 +537,7 @@ def test_a_message_has_the_same_key_however_it_is_captured() -> None:
     assert pinned is not None and pinned.source_key == message_key("C1", TS)
     target = pushpin_target(react("C1", {"ts": TS}))
     assert target is not None and target.key == message_key("C1", TS)
-    message = captured_message("C1", slackwire.user_message(ts=TS, user="U2", text="x"))
+    message = captured_message("C1", wire.user_message(ts=TS, user="U2", text="x"))
     assert message is not None and message.key == message_key("C1", TS)
 
 
@@ -552,7 +553,7 @@ def test_only_a_pushpin_on_a_message_is_a_capture() -> None:
 
 
 def test_captured_message_reads_authors_versions_and_files() -> None:
-    edited = slackwire.user_message(ts=TS, user="U2", text="v2", edited_ts="1795789400.000100")
+    edited = wire.user_message(ts=TS, user="U2", text="v2", edited_ts="1795789400.000100")
     message = captured_message("C1", edited, permalink="https://x/p1")
     assert message is not None
     assert message.at == datetime(2026, 11, 27, 14, 20, 0, 200, tzinfo=UTC)
@@ -571,15 +572,15 @@ def test_captured_message_reads_authors_versions_and_files() -> None:
 
 
 def test_message_change_keeps_only_edits_and_deletions() -> None:
-    message = slackwire.user_message(ts=TS, user="U2", text="before")
-    assert message_change(slackwire.channel_message("C1", message)) is None
+    message = wire.user_message(ts=TS, user="U2", text="before")
+    assert message_change(wire.channel_message("C1", message)) is None
     assert message_change({"type": "message", "subtype": "pinned_item", "channel": "C1"}) is None
     assert message_change({"type": "message", "subtype": "bot_message", "channel": "C1"}) is None
-    edit = message_change(slackwire.message_changed("C1", previous=message, text="after"))
+    edit = message_change(wire.message_changed("C1", previous=message, text="after"))
     assert edit is not None and not edit.deleted and edit.key == message_key("C1", TS)
     assert edit.message is not None and edit.message.text == "after"
-    deletion = message_change(slackwire.message_deleted("C1", previous=message))
+    deletion = message_change(wire.message_deleted("C1", previous=message))
     assert deletion is not None and deletion.deleted and deletion.key == message_key("C1", TS)
-    tombstone = message_change(slackwire.tombstoned("C1", previous=message))
+    tombstone = message_change(wire.tombstoned("C1", previous=message))
     assert tombstone is not None and tombstone.deleted and tombstone.ts == TS
     assert message_change({"type": "message", "subtype": "message_deleted"}) is None

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot import postmortem
-from bot.console import render, repl, wire
+from bot.console import render, repl
 from bot.console.session import (
     Session,
     ShellClock,
@@ -21,6 +21,7 @@ from bot.console.session import (
     parse_time_jump,
 )
 from bot.deps import build_deps
+from bot.harness import wire
 from bot.nudges import NudgePolicy
 from bot.store import Store
 
@@ -36,7 +37,7 @@ def test_requests_are_signed_with_slacks_v0_scheme() -> None:
     body = wire.slash_command(
         command="/timeline", text="hi", user_id="U1", user_name="a", channel_id="C1",
         channel_name="c", trigger_id="1.2.3", response_url="http://127.0.0.1/hooks/H1",
-    )  # fmt: skip
+    ).decode()  # fmt: skip
     headers = wire.sign(body, "s3cret", int(NOW.timestamp()))
     verifier = SignatureVerifier("s3cret", clock=FrozenClock())
     assert verifier.is_valid_request(body, headers)
@@ -51,7 +52,7 @@ def test_a_click_is_a_block_actions_payload_as_slack_posts_it() -> None:
         user_id="U_BOB", user_name="bob", channel_id="D_BOB", channel_name="directmessage",
         message={"ts": "1.000100", "text": "x"}, block_id="nudge:7", button=button,
         action_ts="2.000000", trigger_id="t", response_url="http://127.0.0.1/hooks/H2",
-    )  # fmt: skip
+    ).decode()  # fmt: skip
     payload = json.loads(parse_qs(body)["payload"][0])
     assert payload["type"] == "block_actions"
     assert payload["container"] == {
@@ -163,7 +164,7 @@ def test_an_overdue_item_is_nudged_after_a_time_jump_and_a_click_closes_it(
     ]
     assert any("[1] Mark done (primary)  [2] Snooze 1 day  [3] Snooze 1 week" in x for x in lines)
     assert lines[-1] == "  ⏰ nudge scan at Tue 14:00 UTC: 1 sent"
-    button = s.standin.button(1)
+    button = s.screen.button(1)
     assert button is not None  # the DM is stamped at 14:00 UTC, when the scan sent it
     assert float(button.ts) == datetime(2026, 12, 1, 14, tzinfo=UTC).timestamp()
     run(s, ":as bob", ":click 1")

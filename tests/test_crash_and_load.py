@@ -18,8 +18,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests import slackwire
-from tests.fakeslack import FakeSlack
+from bot.harness import SlackStandIn, wire
 from tests.test_e2e import SECRET, RunningBot, bot_env, free_port, wait_healthy
 
 KILLS = 5
@@ -27,7 +26,7 @@ REQUESTS = 600  # commands and pin events together, at least 500 as the issue as
 CLIENTS = 4
 
 
-def start_bot(fake: FakeSlack, db: Path, log_path: Path, **env: str) -> RunningBot:
+def start_bot(fake: SlackStandIn, db: Path, log_path: Path, **env: str) -> RunningBot:
     port = free_port()
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -42,7 +41,7 @@ def start_bot(fake: FakeSlack, db: Path, log_path: Path, **env: str) -> RunningB
 
 def send(bot: RunningBot, body: bytes, **headers: str) -> int:
     try:
-        status, _, _ = slackwire.post(
+        status, _, _ = wire.post(
             bot.url + "/slack/events", body, SECRET, extra_headers=headers, timeout=5
         )
         return status
@@ -52,15 +51,15 @@ def send(bot: RunningBot, body: bytes, **headers: str) -> int:
 
 def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:
     rng = random.Random(20261127)
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         fake.add_user("U_BOB", "bob", tz="America/New_York")
         db, log_path = tmp_path / "crash.db", tmp_path / "bot.log"
         nudging = {"NUDGE_INTERVAL_SECONDS": "1", "NUDGE_ANYTIME": "1"}
         bot = start_bot(fake, db, log_path, **nudging)
-        send(bot, slackwire.slash_command("/incident", "start sev1 Crash drill"))
+        send(bot, wire.slash_command("/incident", "start sev1 Crash drill"))
         channel = str(fake.wait_for("pins.add", timeout=10)[-1].params["channel"])
-        assert send(bot, slackwire.slash_command(
+        assert send(bot, wire.slash_command(
             "/action", "add <@U_BOB|bob> due 2026-01-05 overdue already", channel_id=channel
         )) == 200  # fmt: skip
         fake.wait_for("conversations.open", timeout=10)  # the first nudge went out
@@ -70,13 +69,13 @@ def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> Non
         for n in range(REQUESTS):
             if n % 3 == 2:
                 ts = f"{1795789200 + n}.000100"
-                pin = slackwire.pin_added(
+                pin = wire.pin_added(
                     channel, user="U_ALICE", message_ts=ts, message_user="U_ALICE",
                     text=f"pin-{n}", event_ts=f"{1795789300 + n}.000100",
                 )  # fmt: skip
-                plan.append(("pin", f"pin-{n}", slackwire.event_callback(pin, event_id=f"EvC{n}")))
+                plan.append(("pin", f"pin-{n}", wire.event_callback(pin, event_id=f"EvC{n}")))
             else:
-                body = slackwire.slash_command("/timeline", f"note cmd-{n}", channel_id=channel)
+                body = wire.slash_command("/timeline", f"note cmd-{n}", channel_id=channel)
                 plan.append(("cmd", f"cmd-{n}", body))
         acknowledged: set[str] = set()
         lock = threading.Lock()
@@ -95,7 +94,7 @@ def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> Non
                 for attempt in range(40):  # a pin event is redelivered, as Slack would
                     headers = {}
                     if kind == "pin" and attempt:
-                        headers = slackwire.retry_headers(attempt, "http_error")
+                        headers = wire.retry_headers(attempt, "http_error")
                     status = send(holder["bot"], body, **headers)
                     if 200 <= status < 300:
                         with lock:
@@ -146,11 +145,11 @@ def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> Non
 
 
 def test_fifty_clients_at_once_all_recorded(tmp_path: Path) -> None:
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         bot = start_bot(fake, tmp_path / "load.db", tmp_path / "bot.log")
         try:
-            send(bot, slackwire.slash_command("/incident", "start sev2 Load drill"))
+            send(bot, wire.slash_command("/incident", "start sev2 Load drill"))
             channel = str(fake.wait_for("pins.add", timeout=10)[-1].params["channel"])
 
             def client(n: int) -> list[int]:
@@ -158,13 +157,13 @@ def test_fifty_clients_at_once_all_recorded(tmp_path: Path) -> None:
                 for k in range(6):
                     key = f"c{n}-{k}"
                     if k % 2:
-                        pin = slackwire.pin_added(
+                        pin = wire.pin_added(
                             channel, user="U_ALICE", message_ts=f"{1795000000 + n * 10 + k}.5",
                             message_user="U_ALICE", text=key,
                         )  # fmt: skip
-                        body = slackwire.event_callback(pin)
+                        body = wire.event_callback(pin)
                     else:
-                        body = slackwire.slash_command("/timeline", key, channel_id=channel)
+                        body = wire.slash_command("/timeline", key, channel_id=channel)
                     statuses.append(send(bot, body))
                 return statuses
 

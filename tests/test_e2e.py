@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import slackwire
-from tests.fakeslack import FakeSlack
+from bot.harness import SlackStandIn, wire
 
 SECRET = "e2e-signing-secret"
 TOKEN = "xoxb-e2e-secret-token"
@@ -37,14 +36,14 @@ class RunningBot:
     log_path: Path
 
     def post(self, body: bytes, **kwargs: object) -> tuple[int, bytes]:
-        status, data, _ = slackwire.post(self.url + "/slack/events", body, SECRET, **kwargs)  # type: ignore[arg-type]
+        status, data, _ = wire.post(self.url + "/slack/events", body, SECRET, **kwargs)  # type: ignore[arg-type]
         return status, data
 
     def log(self) -> str:
         return self.log_path.read_text()
 
 
-def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
+def bot_env(fake: SlackStandIn, db_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(
         SLACK_BOT_TOKEN=TOKEN,
@@ -58,8 +57,8 @@ def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def running_bot(tmp_path: Path) -> Iterator[tuple[RunningBot, FakeSlack]]:
-    with FakeSlack() as fake:
+def running_bot(tmp_path: Path) -> Iterator[tuple[RunningBot, SlackStandIn]]:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         port = free_port()
         log_path = tmp_path / "bot.log"
@@ -95,11 +94,11 @@ def wait_healthy(bot: RunningBot, timeout: float = 20.0) -> None:
     raise AssertionError(f"the bot never became healthy:\n{bot.log()}")
 
 
-def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, FakeSlack]) -> None:
+def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, SlackStandIn]) -> None:
     bot, fake = running_bot
 
     status, body = bot.post(
-        slackwire.slash_command("/incident", "start sev2 Checkout API returning 500s")
+        wire.slash_command("/incident", "start sev2 Checkout API returning 500s")
     )
     assert status == 200 and b"Declared" in body
     pin_call = fake.wait_for("pins.add")[-1]
@@ -107,11 +106,11 @@ def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, FakeSlack]) -> 
     assert fake.calls_to("conversations.create")[0].params["name"].startswith("incident-")
 
     for text in ("10m ago trigger checkout 5xx alert", "detected alert acknowledged"):
-        status, _ = bot.post(slackwire.slash_command("/timeline", text, channel_id=channel))
+        status, _ = bot.post(wire.slash_command("/timeline", text, channel_id=channel))
         assert status == 200
     fake.wait_for("chat.postMessage", count=3)  # the intro and two replies
 
-    pin = slackwire.pin_added(
+    pin = wire.pin_added(
         channel,
         user="U_ALICE",
         message_ts=f"{time.time() - 60:.6f}",
@@ -119,18 +118,18 @@ def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, FakeSlack]) -> 
         text="Rolled back <https://deploys.example.com/42|deploy 42>",
         permalink="https://example.slack.com/archives/C1/p1",
     )
-    envelope = slackwire.event_callback(pin, event_id="Ev0E2EPIN")
+    envelope = wire.event_callback(pin, event_id="Ev0E2EPIN")
     assert bot.post(envelope)[0] == 200
     # Slack redelivers with the same event_id and a retry header: still one entry.
-    retry = slackwire.retry_headers(1, "http_timeout")
+    retry = wire.retry_headers(1, "http_timeout")
     assert bot.post(envelope, extra_headers=retry)[0] == 200
 
     # A forged request is refused and changes nothing.
-    forged = slackwire.slash_command("/timeline", "note forged", channel_id=channel)
-    status, _, _ = slackwire.post(bot.url + "/slack/events", forged, "wrong-secret")
+    forged = wire.slash_command("/timeline", "note forged", channel_id=channel)
+    status, _, _ = wire.post(bot.url + "/slack/events", forged, "wrong-secret")
     assert status == 401
 
-    status, body = bot.post(slackwire.slash_command("/postmortem", "draft", channel_id=channel))
+    status, body = bot.post(wire.slash_command("/postmortem", "draft", channel_id=channel))
     assert status == 200
     fake.wait_for("files.completeUploadExternal", timeout=10)
     upload = fake.uploads[-1]
@@ -146,15 +145,15 @@ def test_the_core_loop_end_to_end(running_bot: tuple[RunningBot, FakeSlack]) -> 
 
 
 def test_a_restart_keeps_entries_and_still_ignores_redeliveries(
-    running_bot: tuple[RunningBot, FakeSlack], tmp_path: Path
+    running_bot: tuple[RunningBot, SlackStandIn], tmp_path: Path
 ) -> None:
     bot, fake = running_bot
-    bot.post(slackwire.slash_command("/incident", "start Search down"))
+    bot.post(wire.slash_command("/incident", "start Search down"))
     channel = str(fake.wait_for("pins.add")[-1].params["channel"])
-    pin = slackwire.pin_added(
+    pin = wire.pin_added(
         channel, user="U_ALICE", message_ts=f"{time.time():.6f}", message_user="U_ALICE", text="hi"
     )
-    envelope = slackwire.event_callback(pin, event_id="Ev0RESTART")
+    envelope = wire.event_callback(pin, event_id="Ev0RESTART")
     assert bot.post(envelope)[0] == 200
 
     bot.process.kill()
@@ -180,8 +179,8 @@ def test_a_restart_keeps_entries_and_still_ignores_redeliveries(
         )
     bot.url = f"http://127.0.0.1:{port}"
     wait_healthy(bot)
-    assert bot.post(envelope, extra_headers=slackwire.retry_headers(2, "http_error"))[0] == 200
-    listing = bot.post(slackwire.slash_command("/timeline", "", channel_id=channel))[1].decode()
+    assert bot.post(envelope, extra_headers=wire.retry_headers(2, "http_error"))[0] == 200
+    listing = bot.post(wire.slash_command("/timeline", "", channel_id=channel))[1].decode()
     assert listing.count("Pinned message") == 1
 
 
@@ -199,7 +198,7 @@ def test_a_restart_keeps_entries_and_still_ignores_redeliveries(
 def test_a_bad_setting_is_one_line_and_exit_code_2(
     tmp_path: Path, env_change: dict[str, str], named: str
 ) -> None:
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         env = bot_env(fake, tmp_path / "x.db")
         env.update(env_change)
         result = subprocess.run(
@@ -223,7 +222,7 @@ def test_a_custom_template_with_an_unknown_variable_fails_at_start_naming_it(
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "postmortem.md.j2").write_text("# {{ d.incident_id }} {{ d.no_such_field }}\n")
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         env = bot_env(fake, tmp_path / "x.db", TEMPLATES_DIR=str(templates))
         result = subprocess.run(
             [sys.executable, "-m", "bot", "run", "--http", "--port", str(free_port())],
@@ -238,7 +237,7 @@ def test_a_custom_template_with_an_unknown_variable_fails_at_start_naming_it(
 
 
 def test_socket_mode_is_the_default_and_needs_the_app_token(tmp_path: Path) -> None:
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         env = bot_env(fake, tmp_path / "x.db")
         result = subprocess.run(
             [sys.executable, "-m", "bot", "run"],
@@ -253,7 +252,7 @@ def test_socket_mode_is_the_default_and_needs_the_app_token(tmp_path: Path) -> N
 
 
 def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> None:
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         fake.add_user("U_BOB", "bob", tz="America/New_York")
         port = free_port()
@@ -271,10 +270,10 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
         bot = RunningBot(process, f"http://127.0.0.1:{port}", tmp_path / "n.db", log_path)
         try:
             wait_healthy(bot)
-            bot.post(slackwire.slash_command("/incident", "start sev2 Payments down"))
+            bot.post(wire.slash_command("/incident", "start sev2 Payments down"))
             channel = str(fake.wait_for("pins.add")[-1].params["channel"])
             status, _ = bot.post(
-                slackwire.slash_command(
+                wire.slash_command(
                     "/action", "add <@U_BOB|bob> due 2026-01-05 fix retries", channel_id=channel
                 )
             )
@@ -297,7 +296,7 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
                 "token": "legacy",
                 "container": {"type": "message", "message_ts": dm.params.get("ts", ""),
                               "channel_id": dm.params["channel"], "is_ephemeral": False},
-                "trigger_id": slackwire.new_trigger_id(),
+                "trigger_id": wire.new_trigger_id(),
                 "team": {"id": "T0001", "domain": "example"},
                 "channel": {"id": dm.params["channel"], "name": "directmessage"},
                 "message": {"type": "message", "ts": dm_ts},
@@ -305,7 +304,7 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
                 "actions": [{**button, "block_id": "nudge:1", "action_ts": f"{time.time():.6f}"}],
             }  # fmt: skip
             click["container"]["message_ts"] = click["message"]["ts"]
-            assert bot.post(slackwire.interaction(click))[0] == 200
+            assert bot.post(wire.interaction(click))[0] == 200
             fake.wait_for("chat.update", timeout=10)
             dms_before = len([c for c in fake.calls_to("chat.postMessage")
                               if str(c.params["channel"]).startswith("D")])  # fmt: skip
@@ -314,7 +313,7 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
                              if str(c.params["channel"]).startswith("D")])  # fmt: skip
             assert dms_after == dms_before == 1
 
-            bot.post(slackwire.slash_command("/postmortem", "draft", channel_id=channel))
+            bot.post(wire.slash_command("/postmortem", "draft", channel_id=channel))
             fake.wait_for("files.completeUploadExternal", timeout=10)
             assert "| fix retries | @bob | 2026-01-05 | ✅ Done |" in fake.uploads[-1].content
         finally:
@@ -322,7 +321,7 @@ def test_overdue_item_is_nudged_by_dm_and_mark_done_stops_it(tmp_path: Path) -> 
             process.wait(timeout=10)
 
 
-def test_healthz_reveals_no_configuration(running_bot: tuple[RunningBot, FakeSlack]) -> None:
+def test_healthz_reveals_no_configuration(running_bot: tuple[RunningBot, SlackStandIn]) -> None:
     bot, _ = running_bot
     with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
         assert response.status == 200

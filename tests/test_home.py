@@ -7,8 +7,8 @@ from typing import Any
 
 from bot import blocks
 from bot.domain import ActionItem, Incident
+from bot.harness import wire
 from bot.store import Store
-from tests import slackwire
 from tests.conftest import FakeClock, SlackDriver
 
 NOW = datetime(2026, 11, 27, 16, 47, tzinfo=UTC)
@@ -143,7 +143,7 @@ def test_opening_the_home_tab_publishes_incidents_and_overdue_items_first(
     slack: SlackDriver, store: Store, clock: FakeClock
 ) -> None:
     incident_id = seed(store, clock)
-    response = slack.event(slackwire.app_home_opened("U_ALICE"))
+    response = slack.event(wire.app_home_opened("U_ALICE"))
     assert response.status == 200
     call = slack.fake.wait_for("views.publish")[0]
     assert call.params["user_id"] == "U_ALICE"
@@ -162,7 +162,7 @@ def test_the_messages_tab_is_acknowledged_and_left_alone(
     slack: SlackDriver, store: Store, clock: FakeClock
 ) -> None:
     seed(store, clock)
-    response = slack.event(slackwire.app_home_opened("U_ALICE", tab="messages"))
+    response = slack.event(wire.app_home_opened("U_ALICE", tab="messages"))
     assert response.status == 200
     slack.app.listener_runner.listener_executor.shutdown(wait=True)  # lazy work is done
     assert slack.fake.calls_to("views.publish") == []

@@ -25,8 +25,8 @@ from markdown_it import MarkdownIt
 
 from bot.app import SORRY
 from bot.domain import FIELD_NAMES
+from bot.harness import Call
 from tests.conftest import TEMPLATE_SPEC, FakeClock, SlackDriver, reply_text, wait_until
-from tests.fakeslack import Call
 from tests.test_postmortem import headings
 
 # Kept small enough for the suite's minute on two cores; the explicit @examples always run too.

@@ -10,13 +10,13 @@ from slack_sdk import WebClient
 
 from bot.app import make_client
 from bot.deps import Deps
+from bot.harness import SlackStandIn
 from bot.jobs import LEASE, GiveUp, Job, RetryLater, new_token, promise, run_promised
 from tests.conftest import BOT_TOKEN, FakeClock
-from tests.fakeslack import FakeSlack
 
 
 @pytest.fixture
-def client(fake_slack: FakeSlack) -> WebClient:
+def client(fake_slack: SlackStandIn) -> WebClient:
     return make_client(BOT_TOKEN, fake_slack.base_url)
 
 
@@ -138,7 +138,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(
 
 
 def test_a_final_refusal_fails_the_job_and_tells_the_requester_once(
-    deps: Deps, client: WebClient, fake_slack: FakeSlack
+    deps: Deps, client: WebClient, fake_slack: SlackStandIn
 ) -> None:
     fake_slack.add_channel("incident-1", channel_id="C_INCIDENT", members={"U_ALICE"})
 
@@ -157,7 +157,7 @@ def test_a_final_refusal_fails_the_job_and_tells_the_requester_once(
 
 
 def test_slack_refusing_for_good_fails_with_the_kinds_own_sentence(
-    deps: Deps, client: WebClient, fake_slack: FakeSlack
+    deps: Deps, client: WebClient, fake_slack: SlackStandIn
 ) -> None:
     fake_slack.add_channel("incident-1", channel_id="C_INCIDENT", members={"U_ALICE"})
     fake_slack.fail("chat.postMessage", error="channel_not_found")

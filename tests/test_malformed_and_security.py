@@ -28,8 +28,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.app import SORRY
-from tests import slackwire
-from tests.fakeslack import FakeSlack
+from bot.harness import SlackStandIn, wire
 from tests.test_e2e import SECRET, TOKEN, RunningBot, bot_env, free_port, wait_healthy
 
 APP_TOKEN = "xapp-1-A0001-e2e-secret-app-token"
@@ -41,7 +40,7 @@ class Bot:
     """The running bot, its fake Slack, and an incident channel to aim requests at."""
 
     running: RunningBot
-    fake: FakeSlack
+    fake: SlackStandIn
     channel: str
     settled_size: int = -1
 
@@ -95,13 +94,13 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def signed(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    return slackwire.sign(body, secret, timestamp)
+    return wire.sign(body, secret, timestamp)
 
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     folder = tmp_path_factory.mktemp("hostile-http")
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         fake.add_user("U_BOB", "bob", tz="America/New_York")
         port = free_port()
@@ -119,7 +118,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         running = RunningBot(process, f"http://127.0.0.1:{port}", folder / "bot.db", log_path)
         try:
             wait_healthy(running)
-            status, _ = running.post(slackwire.slash_command("/incident", "start sev2 Hostile"))
+            status, _ = running.post(wire.slash_command("/incident", "start sev2 Hostile"))
             assert status == 200
             channel = str(fake.wait_for("pins.add")[-1].params["channel"])
             yield Bot(running, fake, channel)
@@ -131,17 +130,17 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
 # --- malformed requests: a clean 4xx or a harmless 2xx -------------------------------------
 
 
-def command_without(field: str, command: str, text: str, channel: str, fake: FakeSlack) -> bytes:
+def command_without(field: str, command: str, text: str, channel: str, fake: SlackStandIn) -> bytes:
     """A slash command as Slack sends it, less one field. `/incident start` comes from
     #general, so that it declares an incident; the others from the incident's channel."""
     general = text.startswith("start")
     fields = {
-        "token": slackwire.VERIFICATION_TOKEN, "team_id": slackwire.TEAM_ID,
-        "team_domain": slackwire.TEAM_DOMAIN, "channel_id": "C_GENERAL" if general else channel,
+        "token": wire.VERIFICATION_TOKEN, "team_id": wire.TEAM_ID,
+        "team_domain": wire.TEAM_DOMAIN, "channel_id": "C_GENERAL" if general else channel,
         "channel_name": "general" if general else "incident-hostile", "user_id": "U_ALICE",
         "user_name": "alice", "command": command, "text": text,
-        "api_app_id": slackwire.API_APP_ID, "is_enterprise_install": "false",
-        "response_url": fake.response_url(), "trigger_id": slackwire.new_trigger_id(),
+        "api_app_id": wire.API_APP_ID, "is_enterprise_install": "false",
+        "response_url": fake.response_url(), "trigger_id": wire.new_trigger_id(),
     }  # fmt: skip
     del fields[field]
     return urlencode(fields).encode()
@@ -149,17 +148,17 @@ def command_without(field: str, command: str, text: str, channel: str, fake: Fak
 
 def block_actions(action_id: str, value: str, *, channel: str, ts: str) -> bytes:
     """A button click in a bot message, as Slack posts it (``payload=<json>``)."""
-    return slackwire.interaction(
+    return wire.interaction(
         {
             "type": "block_actions",
             "user": {"id": "U_BOB", "username": "bob", "name": "bob", "team_id": "T0001"},
-            "api_app_id": slackwire.API_APP_ID,
-            "token": slackwire.VERIFICATION_TOKEN,
+            "api_app_id": wire.API_APP_ID,
+            "token": wire.VERIFICATION_TOKEN,
             "container": {
                 "type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False,
             },
-            "trigger_id": slackwire.new_trigger_id(),
-            "team": {"id": slackwire.TEAM_ID, "domain": slackwire.TEAM_DOMAIN},
+            "trigger_id": wire.new_trigger_id(),
+            "team": {"id": wire.TEAM_ID, "domain": wire.TEAM_DOMAIN},
             "channel": {"id": channel, "name": "directmessage"},
             "message": {"type": "message", "ts": ts, "text": "AI-999999 is overdue"},
             "response_url": "https://hooks.slack.com/actions/T0001/1/x",
@@ -176,8 +175,8 @@ def block_actions(action_id: str, value: str, *, channel: str, ts: str) -> bytes
 
 EVENT_WITHOUT_EVENT = json.dumps(
     {
-        "token": slackwire.VERIFICATION_TOKEN, "team_id": slackwire.TEAM_ID,
-        "api_app_id": slackwire.API_APP_ID, "type": "event_callback",
+        "token": wire.VERIFICATION_TOKEN, "team_id": wire.TEAM_ID,
+        "api_app_id": wire.API_APP_ID, "type": "event_callback",
         "event_id": "Ev0NOEVENT", "event_time": 1795800000,
     }
 ).encode()  # fmt: skip
@@ -225,22 +224,22 @@ def _malformed(bot: Bot, case: str) -> Malformed:
     if case == "invalid JSON in an interaction payload":
         return Malformed(BAD_PAYLOAD, signed(BAD_PAYLOAD))
     if case == "a slash command sent as application/json":
-        body = slackwire.slash_command("/timeline", "note wrong type", channel_id=bot.channel)
+        body = wire.slash_command("/timeline", "note wrong type", channel_id=bot.channel)
         return Malformed(body, {**signed(body), "Content-Type": "application/json"})
     if case == "a slash command sent as text/plain":
-        body = slackwire.slash_command("/timeline", "note plain text", channel_id=bot.channel)
+        body = wire.slash_command("/timeline", "note plain text", channel_id=bot.channel)
         return Malformed(body, {**signed(body), "Content-Type": "text/plain"})
     if case == "an event sent as a form":
-        body = slackwire.event_callback({"type": "app_mention", "user": "U_ALICE", "text": "hi"})
+        body = wire.event_callback({"type": "app_mention", "user": "U_ALICE", "text": "hi"})
         return Malformed(
             body, {**signed(body), "Content-Type": "application/x-www-form-urlencoded"}
         )
     if case == "an unknown command":
-        body = slackwire.slash_command("/nosuchcommand", "hello", channel_id=bot.channel)
+        body = wire.slash_command("/nosuchcommand", "hello", channel_id=bot.channel)
         return Malformed(body, signed(body))
     if case == "an unknown event type":
         event = {"type": "channel_rename", "channel": {"id": bot.channel, "name": "renamed"}}
-        body = slackwire.event_callback(event)
+        body = wire.event_callback(event)
         return Malformed(body, signed(body))
     if case == "an unknown block action id":
         body = block_actions("no_such_action", "1", channel="DBOB", ts="1795800000.000100")
@@ -287,7 +286,7 @@ def assert_harmless(bot: Bot, request: Callable[[], tuple[int, bytes]]) -> tuple
 
 def test_a_two_megabyte_body_gets_413_and_changes_nothing(bot: Bot) -> None:
     text = "x" * (2 * 1024 * 1024)
-    body = slackwire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
+    body = wire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
     bot.settle()
     before, calls = bot.snapshot(), len(bot.fake.calls)
     status, _ = assert_harmless(bot, lambda: send_head_only(bot.events_url, body, signed(body)))
@@ -333,22 +332,22 @@ def test_a_click_on_a_deleted_action_item_says_so_and_changes_nothing(bot: Bot) 
 
 
 def timeline_entry(bot: Bot, text: str) -> bytes:
-    return slackwire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
+    return wire.slash_command("/timeline", f"note {text}", channel_id=bot.channel)
 
 
 def pin_event(bot: Bot, text: str) -> bytes:
-    pin = slackwire.pin_added(
+    pin = wire.pin_added(
         bot.channel,
         user="U_ALICE",
         message_ts=f"{time.time() - 30:.6f}",
         message_user="U_ALICE",
         text=text,
     )
-    return slackwire.event_callback(pin)
+    return wire.event_callback(pin)
 
 
 def action_item(bot: Bot, text: str) -> bytes:
-    return slackwire.slash_command("/action", f"add {text}", channel_id=bot.channel)
+    return wire.slash_command("/action", f"add {text}", channel_id=bot.channel)
 
 
 BODIES = {"a /timeline entry": timeline_entry, "a pin": pin_event, "an /action add": action_item}
@@ -427,12 +426,12 @@ def test_no_token_or_secret_reaches_the_log_at_debug(bot: Bot) -> None:
     """A full scenario at LOG_LEVEL=DEBUG; then the whole log, every test's traffic included."""
     channel = bot.channel
     scenario = [
-        slackwire.slash_command("/timeline", "10m ago trigger alert fired", channel_id=channel),
+        wire.slash_command("/timeline", "10m ago trigger alert fired", channel_id=channel),
         pin_event(bot, "graphs attached"),
         action_item(bot, "<@U_BOB|bob> due 2026-01-05 fix retries verify: alert in staging"),
-        slackwire.slash_command("/incident", "set impact checkouts failed", channel_id=channel),
-        slackwire.slash_command("/incident", "resolve rolled back", channel_id=channel),
-        slackwire.slash_command("/postmortem", "draft", channel_id=channel),
+        wire.slash_command("/incident", "set impact checkouts failed", channel_id=channel),
+        wire.slash_command("/incident", "resolve rolled back", channel_id=channel),
+        wire.slash_command("/postmortem", "draft", channel_id=channel),
     ]
     uploads = len(bot.fake.calls_to("files.completeUploadExternal"))
     for body in scenario:

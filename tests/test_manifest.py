@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot import listeners
-from tests import slackwire
+from bot.harness import wire
 from tests.conftest import MANIFEST_SCHEMA, ROOT, SlackDriver
 
 
@@ -130,15 +130,15 @@ def test_the_app_answers_every_command_and_event_in_the_manifest(slack: SlackDri
             "item": {},
         }
         event["event_ts"] = "1795789200.000100"
-        response = slack.dispatch(slackwire.event_callback(event))
+        response = slack.dispatch(wire.event_callback(event))
         assert response.status == 200, event_type
     for shortcut in manifest["features"].get("shortcuts", []):
-        message = slackwire.user_message(ts="1795789200.000200", user="U_BOB", text="hi")
-        payload = slackwire.message_action(
+        message = wire.user_message(ts="1795789200.000200", user="U_BOB", text="hi")
+        payload = wire.message_action(
             "C_NONE",
             message,
             callback_id=shortcut["callback_id"],
             response_url=slack.fake.response_url("app"),
         )
-        response = slack.dispatch(slackwire.interaction(payload))
+        response = slack.dispatch(wire.interaction(payload))
         assert response.status == 200, shortcut["callback_id"]

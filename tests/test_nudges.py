@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from bot.actions import overdue_from
 from bot.app import make_client
 from bot.domain import ActionItem, Incident
+from bot.harness import Call, SlackStandIn
 from bot.nudges import (
     NUDGE_EVENT_TYPE,
     STALE_CLAIM,
@@ -34,7 +35,6 @@ from bot.nudges import (
 from bot.store import Store
 from bot.users import UserDirectory
 from tests.conftest import BOT_TOKEN, FakeClock
-from tests.fakeslack import Call, FakeSlack
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -57,7 +57,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def fast_client(fake: FakeSlack) -> WebClient:
+def fast_client(fake: SlackStandIn) -> WebClient:
     """The bot's client; its retry handlers keep their counts but skip the backoff waits."""
     client = make_client(BOT_TOKEN, fake.base_url)
     for handler in client.retry_handlers:
@@ -84,19 +84,19 @@ class Scanner:
         )
 
 
-def start_process(path: str | Path, fake: FakeSlack, clock: FakeClock) -> Scanner:
+def start_process(path: str | Path, fake: SlackStandIn, clock: FakeClock) -> Scanner:
     """What a (re)started bot builds: a new Store on the file, a new client and directory."""
     store = Store(path)
     return Scanner(store, fast_client(fake), UserDirectory(store, clock), clock)
 
 
 @pytest.fixture
-def scanner(store: Store, fake_slack: FakeSlack, clock: FakeClock) -> Scanner:
+def scanner(store: Store, fake_slack: SlackStandIn, clock: FakeClock) -> Scanner:
     return Scanner(store, fast_client(fake_slack), UserDirectory(store, clock), clock)
 
 
 @pytest.fixture
-def incident(store: Store, fake_slack: FakeSlack, clock: FakeClock) -> Incident:
+def incident(store: Store, fake_slack: SlackStandIn, clock: FakeClock) -> Incident:
     channel_id = fake_slack.add_channel("incident-20261117-1432")
     created, _ = store.incidents.create(
         title="Checkout API returning 500s",
@@ -133,7 +133,7 @@ def add_item(
     return item
 
 
-def dms(fake: FakeSlack, user: str | None = None) -> list[Call]:
+def dms(fake: SlackStandIn, user: str | None = None) -> list[Call]:
     """chat.postMessage calls that Slack accepted into a DM (to ``user``'s DM if given)."""
     return [
         c
@@ -144,7 +144,7 @@ def dms(fake: FakeSlack, user: str | None = None) -> list[Call]:
     ]
 
 
-def channel_posts(fake: FakeSlack, channel_id: str) -> list[Call]:
+def channel_posts(fake: SlackStandIn, channel_id: str) -> list[Call]:
     return [
         c
         for c in fake.calls_to("chat.postMessage")
@@ -234,7 +234,7 @@ def test_next_working_moment_across_timezones(
 
 
 def test_only_the_due_open_item_gets_a_dm(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     due = add_item(store, incident, text="Fix the alert threshold")
     add_item(store, incident, due=NEXT_WEEK, text="Not yet due")
@@ -291,7 +291,7 @@ def test_only_the_due_open_item_gets_a_dm(
     assert channel_posts(fake_slack, str(incident.channel_id)) == []  # no escalation yet
 
 
-def dm_ts(fake: FakeSlack, call: Call) -> str:
+def dm_ts(fake: SlackStandIn, call: Call) -> str:
     """The ts Slack gave the message that ``call`` posted."""
     [message] = [
         m
@@ -302,7 +302,7 @@ def dm_ts(fake: FakeSlack, call: Call) -> str:
 
 
 def test_snoozed_and_not_yet_due_items_are_nudged_when_their_time_comes(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     snoozed = add_item(store, incident, text="Snoozed")
     store.items.update(
@@ -327,7 +327,7 @@ def test_snoozed_and_not_yet_due_items_are_nudged_when_their_time_comes(
 
 
 def test_a_dm_goes_to_each_owner(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn
 ) -> None:
     alices = add_item(store, incident, owner="U_ALICE")
     bobs = add_item(store, incident, owner="U_BOB", text="Rotate the keys")
@@ -346,7 +346,7 @@ def test_an_item_changed_during_the_scan_is_not_nudged(
     scanner: Scanner,
     store: Store,
     incident: Incident,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     clock: FakeClock,
 ) -> None:
     item = add_item(store, incident)
@@ -374,7 +374,7 @@ def test_an_item_changed_during_the_scan_is_not_nudged(
 
 
 def test_a_snooze_during_a_night_scan_is_not_overwritten_by_the_deferral(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident, due=date(2026, 11, 25))
     clock.now = utc(2026, 11, 26, 2, 0)  # 03:00 in Berlin: the scan will defer to 09:00
@@ -404,7 +404,7 @@ def test_a_snooze_during_a_night_scan_is_not_overwritten_by_the_deferral(
 
 
 def test_repeats_every_24_hours_and_escalates_once_on_the_third(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     channel = str(incident.channel_id)
@@ -450,7 +450,7 @@ def test_repeats_every_24_hours_and_escalates_once_on_the_third(
 
 
 def test_repeat_interval_comes_from_the_policy(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     add_item(store, incident)
     policy = NudgePolicy(repeat=timedelta(hours=2), escalate_after=2, anytime=True)
@@ -469,7 +469,7 @@ def test_repeat_interval_comes_from_the_policy(
 
 
 def test_a_nudge_due_at_night_waits_for_09_00_in_each_owners_timezone(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     # Due Wednesday 25 November: overdue from Thursday 00:00 local.
     alices = add_item(store, incident, due=date(2026, 11, 25), owner="U_ALICE")
@@ -498,7 +498,7 @@ def test_a_nudge_due_at_night_waits_for_09_00_in_each_owners_timezone(
 
 
 def test_weekend_nudges_wait_for_monday_morning(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     assert scanner().sent == [item.id]  # Friday 15:32 in Berlin
@@ -513,7 +513,7 @@ def test_weekend_nudges_wait_for_monday_morning(
 
 
 def test_anytime_sends_at_once(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident, due=date(2026, 11, 25))
     clock.now = utc(2026, 11, 26, 2, 0)  # 03:00 in Berlin
@@ -528,7 +528,7 @@ def test_anytime_sends_at_once(
 
 
 def test_a_restart_between_scans_neither_repeats_nor_loses_a_nudge(
-    store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     first = start_process(store.path, fake_slack, clock)
@@ -555,7 +555,7 @@ def test_a_restart_between_scans_neither_repeats_nor_loses_a_nudge(
 
 
 def race(
-    path: str | Path, fake: FakeSlack, clock: FakeClock, policy: NudgePolicy, scanners: int = 2
+    path: str | Path, fake: SlackStandIn, clock: FakeClock, policy: NudgePolicy, scanners: int = 2
 ) -> list[ScanReport]:
     """Run ``scanners`` processes' scans at the same instant, each in its own thread."""
     start = threading.Barrier(scanners)
@@ -587,7 +587,7 @@ def race(
 
 
 def test_two_scanners_racing_on_one_file_send_each_nudge_once(
-    store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     items = [
         add_item(store, incident, owner=("U_ALICE", "U_BOB")[i % 2], text=f"Item {i}")
@@ -617,7 +617,7 @@ def test_two_scanners_racing_on_one_file_send_each_nudge_once(
 
 
 def test_a_slack_5xx_beyond_the_clients_retries_is_retried_at_the_next_scan(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     # make_client retries a 5xx twice: three answers of 500 exhaust it.
@@ -653,7 +653,7 @@ def test_a_slack_error_then_success_sends_exactly_once(
     scanner: Scanner,
     store: Store,
     incident: Incident,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     clock: FakeClock,
 ) -> None:
     item = add_item(store, incident)
@@ -671,7 +671,7 @@ def test_a_slack_error_then_success_sends_exactly_once(
 
 
 def test_a_failed_escalating_nudge_is_retried_with_its_escalation(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     channel = str(incident.channel_id)
@@ -707,7 +707,7 @@ def claim(store: Store, item: ActionItem, now: datetime, *, escalate: bool = Fal
 
 
 def test_a_stale_claim_is_sent_once_after_five_minutes(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     claimed_at = clock()
@@ -746,7 +746,7 @@ def wall_clock(clock: FakeClock, *, hours_ago: float = 0) -> datetime:
 
 
 def test_a_stale_claim_whose_dm_reached_slack_is_recorded_not_resent(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     now = wall_clock(clock)
@@ -773,7 +773,7 @@ def test_a_stale_claim_whose_dm_reached_slack_is_recorded_not_resent(
 
 
 def test_the_marker_of_an_earlier_nudge_does_not_count_as_this_one(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     # 25 hours back, so that nudge 1's DM (stamped now by the fake) falls inside the window
@@ -793,7 +793,7 @@ def test_the_marker_of_an_earlier_nudge_does_not_count_as_this_one(
 
 
 def test_a_stale_claim_on_an_item_closed_meanwhile_is_not_sent(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     claim(store, item, clock())
@@ -812,7 +812,7 @@ def test_a_stale_claim_on_an_item_closed_meanwhile_is_not_sent(
 
 
 def test_a_stale_claim_is_recovered_by_one_of_two_racing_scanners(
-    store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     items = [add_item(store, incident, text=f"Item {i}") for i in range(5)]
     for item in items:
@@ -860,7 +860,7 @@ def test_the_scan_query_is_served_by_its_index(
 
 
 def test_a_stale_escalating_claim_is_recovered_with_its_escalation(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
@@ -878,7 +878,7 @@ def test_a_stale_escalating_claim_is_recovered_with_its_escalation(
 
 
 def test_an_escalation_left_behind_after_its_dm_is_posted_once(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)
@@ -900,7 +900,7 @@ def test_an_escalation_left_behind_after_its_dm_is_posted_once(
 
 
 def test_racing_scanners_escalate_each_item_once(
-    store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     items = [add_item(store, incident, text=f"Item {i}") for i in range(10)]
     for item in items:  # two reminders already went out
@@ -920,7 +920,7 @@ def test_racing_scanners_escalate_each_item_once(
 
 
 def test_an_item_whose_due_date_changed_after_a_nudge_is_nudged_again(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     assert scanner(ANYTIME).sent == [item.id]
@@ -954,7 +954,7 @@ def test_an_item_whose_due_date_changed_after_a_nudge_is_nudged_again(
 
 
 def test_a_failed_escalation_is_posted_by_a_later_scan(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     channel = str(incident.channel_id)
@@ -990,7 +990,7 @@ def test_a_failed_escalation_is_posted_by_a_later_scan(
 
 
 def test_a_failed_escalation_is_dropped_once_the_item_is_done(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     channel = str(incident.channel_id)
@@ -1031,7 +1031,7 @@ def test_a_failed_escalation_is_dropped_once_the_item_is_done(
     ),
 )
 def test_an_escalation_claimed_by_a_process_that_died_is_posted_later(
-    scanner: Scanner, store: Store, incident: Incident, fake_slack: FakeSlack, clock: FakeClock
+    scanner: Scanner, store: Store, incident: Incident, fake_slack: SlackStandIn, clock: FakeClock
 ) -> None:
     item = add_item(store, incident)
     store.items.update(item_id=item.id, actor_id="U_BOB", now=clock(), change="test", nudge_count=2)

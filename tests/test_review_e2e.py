@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.app import make_client
 from bot.deps import Deps
+from bot.harness import wire
 from bot.review import blocks
-from tests import slackwire
 from tests.conftest import BOT_TOKEN, FakeClock, SlackDriver, reply_text, wait_until
 
 
@@ -26,28 +26,15 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 def click(slack: SlackDriver, user: str, action_id: str, value: str, ts: str) -> None:
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0001"},
-        "api_app_id": "A0001",
-        "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": ts, "channel_id": "D" + user.lstrip("U"),
-                      "is_ephemeral": False},
-        "trigger_id": slackwire.new_trigger_id(),
-        "team": {"id": "T0001", "domain": "example"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "channel": {"id": "D" + user.lstrip("U"), "name": "directmessage"},
-        "message": {"type": "message", "ts": ts, "text": "review"},
-        "state": {"values": {}},
-        "response_url": "https://hooks.slack.com/actions/T0001/1/x",
-        "actions": [
-            {"action_id": action_id, "block_id": "review", "value": value, "type": "button",
-             "text": {"type": "plain_text", "text": "Approve", "emoji": True},
-             "action_ts": "1795789260.000200"},
-        ],
-    }  # fmt: skip
-    response = slack.dispatch(slackwire.interaction(payload))
+    """A click on the DM's button (its action and value), as Slack posts it."""
+    button = {"type": "button", "action_id": action_id, "value": value,
+              "text": {"type": "plain_text", "text": "Approve", "emoji": True}}  # fmt: skip
+    body = wire.block_actions(
+        user_id=user, user_name=user.lower(), channel_id="D" + user.lstrip("U"),
+        channel_name="directmessage", message={"type": "message", "ts": ts, "text": "review"},
+        block_id="review", button=button,
+    )  # fmt: skip
+    response = slack.dispatch(body)
     assert response.status == 200, response.body
 
 
@@ -58,7 +45,7 @@ def submit_changes(slack: SlackDriver, user: str, metadata: str, comment: str) -
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0001"},
         "api_app_id": "A0001",
         "token": "legacy-verification-token",
-        "trigger_id": slackwire.new_trigger_id(),
+        "trigger_id": wire.new_trigger_id(),
         "view": {
             "id": "V0REVIEW1", "team_id": "T0001", "type": "modal",
             "callback_id": blocks.CHANGES_CALLBACK, "private_metadata": metadata,
@@ -69,7 +56,7 @@ def submit_changes(slack: SlackDriver, user: str, metadata: str, comment: str) -
         "response_urls": [],
         "is_enterprise_install": False,
     }  # fmt: skip
-    return slack.dispatch(slackwire.interaction(payload))
+    return slack.dispatch(wire.interaction(payload))
 
 
 def review_of(slack: SlackDriver, channel: str) -> Any:
@@ -223,13 +210,13 @@ def test_pinned_screenshots_and_files_reach_data_and_evidence(
 ) -> None:
     channel = slack.start_incident()
     ts = f"{clock().timestamp() + 60:.6f}"
-    event = slackwire.pin_added(channel, user="U_BOB", message_ts=ts, message_user="U_BOB", text="")
+    event = wire.pin_added(channel, user="U_BOB", message_ts=ts, message_user="U_BOB", text="")
     event["item"]["message"]["files"] = [
         {"id": "F0SHOT", "name": "image.png", "title": "Pasted image", "mimetype": "image/png",
          "filetype": "png", "permalink": "https://example.slack.com/files/U_BOB/F0SHOT/image.png"},
     ]  # fmt: skip
     assert slack.event(event).status == 200
-    file_event = slackwire.pin_added_file(
+    file_event = wire.pin_added_file(
         channel, user="U_BOB", file_id="F0LOG", title="api errors.log",
         permalink="https://example.slack.com/files/U_BOB/F0LOG/api_errors.log",
         created=int(clock().timestamp()) + 120,

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests import slackwire
-from tests.fakeslack import Call, FakeSlack
-from tests.socketmode_server import SocketModeServer
+from bot.harness import Call, SlackStandIn, wire
+from bot.harness.socketmode import SocketModeServer
 from tests.test_e2e import bot_env
 
 APP_TOKEN = "xapp-1-A0001-socket-secret"
@@ -20,11 +19,11 @@ APP_TOKEN = "xapp-1-A0001-socket-secret"
 
 def command_payload(command: str, text: str, **fields: Any) -> dict[str, str]:
     """A slash command as Socket Mode carries it: the form's fields as a JSON object."""
-    return dict(parse_qsl(slackwire.slash_command(command, text, **fields).decode()))
+    return dict(parse_qsl(wire.slash_command(command, text, **fields).decode()))
 
 
 def test_socket_mode_acks_every_envelope_and_reconnects_on_disconnect(tmp_path: Path) -> None:
-    with FakeSlack() as fake, SocketModeServer() as server:
+    with SlackStandIn() as fake, SocketModeServer() as server:
         fake.add_user("U_ALICE", "alice", tz="Europe/Berlin")
         opened: list[Call] = []
 
@@ -57,11 +56,11 @@ def test_socket_mode_acks_every_envelope_and_reconnects_on_disconnect(tmp_path: 
                 command_payload("/timeline", "detected replica lag alert", channel_id=channel),
             )  # fmt: skip
             server.ack_for(conn, entry)
-            pin = slackwire.pin_added(
+            pin = wire.pin_added(
                 channel, user="U_ALICE", message_ts=f"{time.time():.6f}", message_user="U_ALICE",
                 text="lag graph",
             )  # fmt: skip
-            event = json.loads(slackwire.event_callback(pin, event_id="Ev0SOCKET1"))
+            event = json.loads(wire.event_callback(pin, event_id="Ev0SOCKET1"))
             pushed = server.push(conn, "events_api", event, retry_attempt=0, retry_reason="")
             server.ack_for(conn, pushed)
             interactive = server.push(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.harness import wire
 from bot.store import Store
-from tests import slackwire
 from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
 
 INCIDENT_ID = "INCIDENT-20261127-1432"
@@ -162,7 +162,7 @@ def test_timeline_without_text_lists_the_timeline(slack: SlackDriver) -> None:
 
 def test_the_same_slash_command_delivered_twice_is_recorded_once(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    body = slackwire.slash_command(
+    body = wire.slash_command(
         "/timeline", "note checking dashboards", channel_id=channel_id, trigger_id="123.456.abc"
     )
     assert slack.dispatch(body).status == 200
@@ -173,7 +173,7 @@ def test_the_same_slash_command_delivered_twice_is_recorded_once(slack: SlackDri
 
 
 def _pin(channel_id: str, ts: str, text: str, **kwargs: object) -> dict[str, object]:
-    return slackwire.pin_added(
+    return wire.pin_added(
         channel_id,
         user="U_BOB",
         message_ts=ts,
@@ -194,10 +194,10 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
         "<@U_BOB> says <https://grafana.x/d/1|the graph>",
         event_ts="1795789250.000100",
     )
-    envelope = slackwire.event_callback(pin, event_id="Ev01PIN")
+    envelope = wire.event_callback(pin, event_id="Ev01PIN")
 
     assert slack.dispatch(envelope).status == 200
-    retried = slack.dispatch(envelope, slackwire.retry_headers(1, "http_timeout"))
+    retried = slack.dispatch(envelope, wire.retry_headers(1, "http_timeout"))
     assert retried.status == 200
     entries = slack.store.timeline.for_incident(incident_id=incident.id)
     assert len(entries) == 1
@@ -205,7 +205,7 @@ def test_pins_are_recorded_once_and_unpins_remove_them(slack: SlackDriver) -> No
     assert entries[0].at == datetime.fromtimestamp(1795789200.0002, tz=UTC).replace(microsecond=0)
     assert entries[0].permalink and entries[0].permalink.startswith("https://example.slack.com")
 
-    unpin = slackwire.pin_removed(
+    unpin = wire.pin_removed(
         channel_id,
         user="U_BOB",
         message_ts="1795789200.000200",
@@ -236,7 +236,7 @@ def test_the_bots_own_intro_pin_and_other_channels_pins_are_not_recorded(
 
 def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> None:
     channel_id = slack.start_incident()
-    file_pin = slackwire.pin_added_file(
+    file_pin = wire.pin_added_file(
         channel_id,
         user="U_ALICE",
         file_id="F0DASH",
@@ -287,9 +287,9 @@ def test_postmortem_outside_an_incident_channel_and_unknown_subcommand(slack: Sl
 def test_forged_and_stale_requests_get_401_and_change_nothing(slack: SlackDriver) -> None:
     from slack_bolt import BoltRequest
 
-    body = slackwire.slash_command("/incident", "start sev1 forged").decode()
-    forged = slackwire.sign(body, "not-the-secret")
+    body = wire.slash_command("/incident", "start sev1 forged").decode()
+    forged = wire.sign(body, "not-the-secret")
     assert slack.app.dispatch(BoltRequest(body=body, headers=forged)).status == 401
-    stale = slackwire.sign(body, "test-signing-secret", timestamp=1_600_000_000)
+    stale = wire.sign(body, "test-signing-secret", timestamp=1_600_000_000)
     assert slack.app.dispatch(BoltRequest(body=body, headers=stale)).status == 401
     assert slack.fake.calls_to("conversations.create") == []

@@ -113,7 +113,7 @@ def run(
                 nudge_policy=NudgePolicy(),
             ) as session:  # fmt: skip
                 code = repl.run_script(session, SCRIPT.splitlines(), err=err, name="demo")
-                saved = session.standin.saved_files
+                saved = session.screen.saved_files
                 summary = _summary(store, session.channel.id) if code == 0 else ""
         finally:
             store.close()

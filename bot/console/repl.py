@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from bot.console import wire
 from bot.console.session import Session
+from bot.harness import wire
 
 EXPECT_ERROR = "!"
 COMMANDS = (
@@ -102,8 +102,8 @@ def _setup_readline(session: Session, history: Path | None) -> Callable[[], None
         return lambda: None
 
     def complete(text: str, state: int) -> str | None:
-        users = [u.name for u in session.standin.user_list() if u.id != wire.BOT_USER_ID]
-        channels = [c.name for c in session.standin.channel_list() if not c.is_im]
+        users = [u.name for u in session.screen.people() if u.id != wire.BOT_USER_ID]
+        channels = [c.name for c in session.screen.rooms() if not c.is_im]
         options = completions(readline.get_line_buffer()[: readline.get_endidx()], users, channels)
         return options[state] if state < len(options) else None
 

@@ -13,53 +13,46 @@ what the line *did*, never by the wording of the bot's answer:
 * Lines that only ask (help and listings, see :data:`QUERIES`) change nothing by design;
   they fail only on a logged error.
 
-Seam for scheduled work: :meth:`Session.add_tick_hook` registers a :data:`TickHook`, a
-callable that does whatever is due at ``now`` and returns when it next has something due (or
-None). In production such work runs every few minutes; in the shell it runs when the clock
-moves. ``:time`` (:meth:`Session.advance_to`) ticks now, then at each moment a hook asked for
-up to the new time, in order, then at the new time, so a jump of days behaves like days of
-periodic scans (a reminder deferred to 09:00 in the owner's timezone goes out at 09:00).
-``:tick`` ticks once without moving the clock. The overdue-nudge scan is wired in through
-:func:`nudge_scan_hook`; any other periodic job can be added the same way.
+Scheduled work runs on the clock's ticks (:class:`bot.console.clock.Ticker`, through
+:meth:`Session.add_tick_hook`); the overdue-nudge scan is wired in through
+:func:`nudge_scan_hook`, and any other periodic job can be added the same way. What the
+workspace shows is :class:`bot.console.screen.Screen`, an observer of the harness's stand-in.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import re
 import secrets
-import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot import nudges
 from bot.app import LISTENER_THREADS, create_app, make_client
-from bot.console import render, wire
-from bot.console.standin import Channel, SlackStandIn, User
-from bot.deps import Deps, system_clock
+from bot.console import render
+from bot.console.clock import ShellClock, Ticker, TickHook, parse_time_jump
+from bot.console.commands import HELP, USER_NAME, is_query
+from bot.console.screen import Person, Room, Screen
+from bot.deps import Deps
 from bot.domain import is_incident_channel_name
+from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
+from bot.harness.driver import ErrorLog, ack_body
+
+__all__ = ["Outcome", "Session", "ShellClock", "is_query", "open_session", "parse_time_jump"]
 
 LOCAL_BOT_TOKEN = "xoxb-local-shell"
 SETTLE_SECONDS = 15.0
-MAX_WAKES_PER_JUMP = 10_000
-NUDGE_LOOKAHEAD = timedelta(
-    days=3660
-)  # a hook that keeps asking for the same moment cannot hang us
-
-# Does what is due at ``now``; returns when it next has something due, or None.
-TickHook = Callable[[datetime], "datetime | None"]
+# A hook that keeps asking for the same moment cannot hang us.
+NUDGE_LOOKAHEAD = timedelta(days=3660)
 
 # name, Slack ID, timezone: three people in three zones.
 BUILTIN_USERS = (
@@ -67,29 +60,6 @@ BUILTIN_USERS = (
     ("bob", "U_BOB", "America/New_York"),
     ("carol", "U_CAROL", "Asia/Tokyo"),
 )
-# Lines that only ask: (command, first word of its text). They change nothing by design.
-QUERIES = {
-    "/incident": ("", "help", "show", "list"),
-    "/timeline": ("",),
-    "/postmortem": ("help", "status"),
-    "/action": ("help", "list"),
-}
-USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_JUMP = re.compile(r"(\d+)\s*([dhm])", re.I)
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-HELP = """\
-Type what you would type in Slack, or a shell command:
-  /incident start [sev1..sev4] <title>   /timeline [TIME] [KIND] <text>   /postmortem draft
-  /action add [@owner] [horizon] [due DATE] <text>   /action list   /incident help
-  <text>              say something in the current channel (@name and #channel work)
-  :pin <text>         post a message as the current user and pin it
-  :as <name> [TZ]     act as someone else (alice, bob, carol, or a new name in UTC or TZ)
-  :channel <name>     go to a channel (created if it does not exist)
-  :click <N>          click button [N] of a message
-  :time +2d|+3h|+30m  move the clock on (or :time YYYY-MM-DD HH:MM, in UTC); due nudges go out
-  :tick               run scheduled work (the nudge scan) now, without moving the clock
-  :help               this list        :quit   leave (Ctrl-D works too)"""
 
 
 @dataclass(frozen=True)
@@ -99,97 +69,6 @@ class Outcome:
     ok: bool
     reason: str = ""
     quit: bool = False
-
-
-@dataclass
-class ShellClock:
-    """The bot's clock in the shell: the wall clock, or a frozen ``start``, plus ``offset``."""
-
-    start: datetime | None = None
-    offset: timedelta = field(default_factory=timedelta)
-
-    def __call__(self) -> datetime:
-        base = self.start if self.start is not None else system_clock()
-        return (base + self.offset).astimezone(UTC)
-
-    def advance_to(self, moment: datetime) -> None:
-        self.offset += moment - self()
-
-
-def parse_time_jump(arg: str, now: datetime) -> datetime:
-    """``+2d``, ``+3h``, ``+30m``, ``+1d 2h`` or ``YYYY-MM-DD HH:MM`` (UTC) → the new now.
-
-    Raises ValueError with a sentence for the user; the clock never goes back.
-    """
-    text = arg.strip()
-    if text.startswith("+"):
-        parts = _JUMP.findall(text[1:])
-        if not parts or _JUMP.sub("", text[1:]).strip():
-            raise ValueError(f"I couldn't read `{text}`: use +2d, +3h, +30m or +1d2h.")
-        delta = sum((timedelta(**{_UNITS[unit.lower()]: int(n)}) for n, unit in parts), timedelta())
-        return now + delta
-    try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        raise ValueError(
-            f"I couldn't read `{text}`: use +2d, +3h, +30m or YYYY-MM-DD HH:MM (UTC)."
-        ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if moment < now:
-        raise ValueError(f"The clock only moves forward: it is already {now:%Y-%m-%d %H:%M} UTC.")
-    return moment
-
-
-def is_query(command: str, text: str) -> bool:
-    """Whether a slash command line only asks (help, listings), per :data:`QUERIES`."""
-    words = text.split()
-    return (words[0].lower() if words else "") in QUERIES.get(command, ())
-
-
-class TrackingExecutor(Executor):
-    """Wraps Bolt's listener pool and counts unfinished work, so the shell can wait for the
-    lazy listeners of a line before printing the next prompt."""
-
-    def __init__(self, inner: Executor) -> None:
-        self._inner = inner
-        self._idle = threading.Condition()
-        self._pending = 0
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._idle:
-            self._pending += 1
-        try:
-            future = self._inner.submit(fn, *args, **kwargs)
-        except BaseException:
-            self._finished(None)
-            raise
-        future.add_done_callback(self._finished)
-        return future
-
-    def _finished(self, _: object) -> None:
-        with self._idle:
-            self._pending -= 1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until every submitted job has finished; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-class _ErrorLog(logging.Handler):
-    """Collects the bot's ERROR log lines, from every thread."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.lines.append(message.splitlines()[0] if message else record.levelname)
 
 
 class Session:
@@ -209,15 +88,18 @@ class Session:
         self.out = out
         # IDs that persist in the database (trigger_id, event_id) must be new in every run.
         self.run_id = run_id or secrets.token_hex(2).upper()
-        self.standin = SlackStandIn(clock=clock, drafts_dir=drafts_dir, id_prefix=self.run_id)
+        # Strict: what the shell does not know, Slack would not know either.
+        self.standin = SlackStandIn(strict=True, clock=clock, id_prefix=self.run_id)
+        self.screen = Screen(self.standin, drafts_dir=drafts_dir)
         self._secret = secrets.token_hex(16)
         self._serial = itertools.count(1)
-        self._tick_hooks: list[TickHook] = []
-        self._errors = _ErrorLog()
+        self._ticker = Ticker(clock)
+        self._errors = ErrorLog()
         self.app: App | None = None
+        self._driver: BoltDriver | None = None
         self._pool: TrackingExecutor | None = None
-        self.user: User
-        self.channel: Channel
+        self.user: Person
+        self.channel: Room
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -230,11 +112,13 @@ class Session:
         self.app = create_app(
             self.deps, client=client, signing_secret=self._secret, listener_executor=self._pool
         )
+        self._driver = BoltDriver(self.app, self._secret)
         for name, user_id, tz in BUILTIN_USERS:
             self.standin.add_user(user_id, name, tz)
-        self.user = self.standin.users[BUILTIN_USERS[0][1]]
+        self.user = self.screen.person(BUILTIN_USERS[0][1])
         members = {u for u in self.standin.users if u != wire.BOT_USER_ID}
-        self.channel = self.standin.add_channel("general", members=members)
+        general = self.standin.add_channel("general", members=members, bot_is_member=False)
+        self.channel = self.screen.room(general)
         logging.getLogger().addHandler(self._errors)
         return self
 
@@ -257,24 +141,15 @@ class Session:
 
     def add_tick_hook(self, hook: TickHook) -> None:
         """Run ``hook(now)`` at every tick: on ``:tick``, and on the way of every ``:time``."""
-        self._tick_hooks.append(hook)
+        self._ticker.add(hook)
 
     def tick(self) -> list[datetime]:
         """Run every hook now; return the moments they asked to be woken at."""
-        now = self.clock()
-        wakes = [hook(now) for hook in self._tick_hooks]
-        return [wake for wake in wakes if wake is not None]
+        return self._ticker.tick()
 
     def advance_to(self, target: datetime) -> None:
         """Move the clock to ``target``, ticking at every moment asked for on the way."""
-        for _ in range(MAX_WAKES_PER_JUMP):
-            now = self.clock()
-            due = [wake for wake in self.tick() if now < wake <= target]
-            if not due:
-                break
-            self.clock.advance_to(min(due))
-        self.clock.advance_to(target)
-        self.tick()
+        self._ticker.advance_to(target)
 
     # --- one line -------------------------------------------------------------------------
 
@@ -333,7 +208,7 @@ class Session:
             failure = action()
         finally:
             self._settle()
-            for line in self.standin.take_output():
+            for line in self.screen.take_output():
                 self.out(line)
         errors = self._errors.lines[errors_before:]
         for error in errors:
@@ -354,16 +229,18 @@ class Session:
     def _fingerprint(self) -> str:
         return self.deps.store.revision()
 
-    def _dispatch(self, body: str) -> BoltResponse:
-        assert self.app is not None
-        headers = wire.sign(body, self._secret, int(time.time()))
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+    def _dispatch(self, body: bytes) -> BoltResponse:
+        assert self._driver is not None
+        return self._driver.dispatch(body)
 
     def _names(self) -> tuple[dict[str, str], dict[str, str]]:
         """(user name → ID, channel name → ID), for escaping what people type."""
-        users = {u.name: u.id for u in self.standin.user_list()}
-        channels = {c.name: c.id for c in self.standin.channel_list() if not c.is_im}
+        users = {u.name: u.id for u in self.screen.people()}
+        channels = {c.name: c.id for c in self.screen.rooms() if not c.is_im}
         return users, channels
+
+    def _response_url(self, channel: Room) -> str:
+        return self.standin.response_url(user=self.user.id, channel=channel.id)
 
     def _new_id(self, kind: str) -> str:
         return f"{kind}{self.run_id}{next(self._serial):06d}"
@@ -372,16 +249,16 @@ class Session:
 
     def _slash(self, command: str, text: str) -> str | None:
         users, channels = self._names()
-        before = {c.id for c in self.standin.channel_list()}
+        before = set(self.standin.channels)
         body = wire.slash_command(
-            command=command,
-            text=render.escape_typed(text, users, channels, labels=True),
+            command,
+            render.escape_typed(text, users, channels, labels=True),
             user_id=self.user.id,
             user_name=self.user.name,
             channel_id=self.channel.id,
             channel_name="directmessage" if self.channel.is_im else self.channel.name,
             trigger_id=f"{int(self.clock().timestamp())}.{self._new_id('T')}",
-            response_url=self.standin.response_url(self.user.id, self.channel.id),
+            response_url=self._response_url(self.channel),
         )
         response = self._dispatch(body)
         if response.status == 404:
@@ -395,9 +272,9 @@ class Session:
         return None
 
     def _show_ack(self, response: BoltResponse) -> None:
-        body = _ack_body(response)
+        body = ack_body(response)
         if body:
-            for line in self.standin.reply_lines(self.user.id, self.channel.id, body):
+            for line in self.screen.reply_lines(self.user.id, self.channel.id, body):
                 self.out(line)
 
     def _follow_new_channel(self, before: set[str]) -> None:
@@ -406,11 +283,11 @@ class Session:
         self._pool.wait_idle(SETTLE_SECONDS)
         created = [
             c
-            for c in self.standin.channel_list()
+            for c in self.screen.rooms()
             if c.id not in before and is_incident_channel_name(c.name)
         ]
         if created and not is_incident_channel_name(self.channel.name):
-            for line in self.standin.take_output():
+            for line in self.screen.take_output():
                 self.out(line)
             self.channel = created[-1]
             self.out(f"  → you are now in {self.channel.label}")
@@ -421,13 +298,15 @@ class Session:
         users, channels = self._names()
         escaped = render.escape_typed(text, users, channels, labels=False)
         self.standin.post_as_user(self.channel.id, self.user.id, escaped)
+        self.standin.add_member(self.channel.id, self.user.id)
 
     def _switch_user(self, arg: str) -> Outcome:
         name, _, tz = arg.partition(" ")
         name, tz = name.lstrip("@").lower(), tz.strip()
         if not USER_NAME.match(name):
             return self._fail("Say who: :as <name> [Area/City], e.g. :as dave Europe/Paris.")
-        user = self.standin.user_by_name(name)
+        found = self.standin.user_by_name(name)
+        user = self.screen.person(found["id"]) if found else None
         if tz:
             try:
                 ZoneInfo(tz)
@@ -437,34 +316,41 @@ class Session:
                 return self._fail(f"{name} is already in {user.tz}; pick a new name for {tz}.")
         if user is None:
             user_id = "U_" + re.sub(r"[^A-Z0-9]", "", name.upper())
-            user = self.standin.add_user(user_id, name, tz or "UTC")
+            self.standin.add_user(user_id, name, tz or "UTC")
+            user = self.screen.person(user_id)
             self.out(f"  (new person: {name}, {user_id}, timezone {user.tz})")
         self.user = user
-        self.channel.members.add(user.id)
+        self.standin.add_member(self.channel.id, user.id)
         return Outcome(True)
 
     def _switch_channel(self, arg: str) -> Outcome:
         name = arg.lstrip("#").strip().lower()
         if not re.match(r"^[a-z0-9_-]{1,80}$", name):
             return self._fail("Say which channel: :channel <name>, e.g. :channel general.")
-        channel = self.standin.channel_by_name(name)
-        if channel is None:
-            channel = self.standin.add_channel(name, members={self.user.id})
+        found = self.standin.channel_by_name(name)
+        if found is None:
+            cid = self.standin.add_channel(name, members={self.user.id}, bot_is_member=False)
             self.out(f"  (new channel #{name}, created by {self.user.name})")
-        self.channel = channel
-        channel.members.add(self.user.id)
+        else:
+            cid = str(found["id"])
+        self.channel = self.screen.room(cid)
+        self.standin.add_member(cid, self.user.id)
         return Outcome(True)
 
     def _pin(self, text: str) -> str | None:
         users, channels = self._names()
         escaped = render.escape_typed(text, users, channels, labels=False)
         message = self.standin.post_as_user(self.channel.id, self.user.id, escaped)
+        self.standin.add_member(self.channel.id, self.user.id)
         self.out(f"  [{self.channel.label}] {self.user.name}: {text}")
-        self.standin.pin_by_user(self.channel.id, message["ts"], self.user.id)
+        self.standin.pin_as_user(self.channel.id, message["ts"], self.user.id)
+        self.screen.user_pinned(self.channel.id, self.user.id)
         event = wire.pin_added(
-            channel_id=self.channel.id,
-            pinned_by=self.user.id,
-            message=message,
+            self.channel.id,
+            user=self.user.id,
+            message_ts=message["ts"],
+            message_user=self.user.id,
+            text=escaped,
             event_ts=self.standin.next_ts(),
         )
         body = wire.event_callback(
@@ -476,12 +362,12 @@ class Session:
         return None
 
     def _click(self, number: int) -> str | None:
-        button = self.standin.button(number)
+        button = self.screen.button(number)
         message = button and self.standin.message(button.channel_id, button.ts)
         if button is None or message is None:
             self.out(f"  ! There is no button [{number}] (any more).")
             return f"there is no button [{number}]"
-        channel = self.standin.channels[button.channel_id]
+        channel = self.screen.room(button.channel_id)
         body = wire.block_actions(
             user_id=self.user.id,
             user_name=self.user.name,
@@ -492,7 +378,7 @@ class Session:
             button=button.element,
             action_ts=self.standin.next_ts(),
             trigger_id=f"{int(self.clock().timestamp())}.{self._new_id('T')}",
-            response_url=self.standin.response_url(self.user.id, channel.id),
+            response_url=self._response_url(channel),
         )
         response = self._dispatch(body)
         if response.status != 200:
@@ -518,25 +404,9 @@ class Session:
         try:
             work()
         except Exception as exc:  # a failing job must not end the session; the line fails
-            self.standin.note(f"! scheduled work failed: {type(exc).__name__}: {exc}")
+            self.screen.note(f"! scheduled work failed: {type(exc).__name__}: {exc}")
             return f"scheduled work failed: {exc}"
         return None
-
-
-def _ack_body(response: BoltResponse) -> dict[str, Any] | None:
-    """The JSON of an ack, or its plain text as ``{"text": …}``; None when empty."""
-    raw = (response.body or "").strip()
-    if not raw:
-        return None
-    if raw.startswith("{"):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            return {"text": raw}
-        if isinstance(parsed, dict) and (parsed.get("text") or parsed.get("blocks")):
-            return parsed
-        return None
-    return {"text": raw}
 
 
 def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
@@ -562,11 +432,27 @@ def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
             if ids
         ]
         if said:
-            session.standin.note(f"⏰ nudge scan at {now:%a %H:%M} UTC: {', '.join(said)}")
+            session.screen.note(f"⏰ nudge scan at {now:%a %H:%M} UTC: {', '.join(said)}")
         upcoming = session.deps.store.nudges.due(now=now + NUDGE_LOOKAHEAD, limit=1)
         return upcoming[0].next_nudge_at if upcoming else None
 
     return scan
+
+
+def job_sweep_hook(session: Session) -> TickHook:
+    """The durable-job sweep, as production's scheduler runs it: jobs that failed are retried
+    when their backoff is over; it asks to be woken then."""
+
+    def sweep(now: datetime) -> datetime | None:
+        report = session.deps.jobs.sweep(deps=session.deps, client=session.client)
+        if report.retrying or report.failed:
+            session.screen.note(
+                f"⚙ job sweep at {now:%a %H:%M} UTC: {len(report.done)} done, "
+                f"{len(report.retrying)} to retry, {len(report.failed)} failed for good"
+            )
+        return session.deps.store.jobs.next_run()
+
+    return sweep
 
 
 @contextmanager
@@ -579,8 +465,10 @@ def open_session(
     run_id: str | None = None,
     nudge_policy: nudges.NudgePolicy | None = None,
 ) -> Iterator[Session]:
-    """A started session with the nudge scan on its tick (unless ``nudge_policy`` is None)."""
+    """A started session with the job sweep and the nudge scan (unless ``nudge_policy`` is None)
+    on its tick."""
     with Session(deps, clock, drafts_dir=drafts_dir, out=out, run_id=run_id) as session:
+        session.add_tick_hook(job_sweep_hook(session))
         if nudge_policy is not None:
             session.add_tick_hook(nudge_scan_hook(session, nudge_policy))
         yield session

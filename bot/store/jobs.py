@@ -89,6 +89,11 @@ class JobRows(Repository):
         )
         return [row["id"] for row in rows]
 
+    def next_run(self) -> datetime | None:
+        """When the earliest pending job is due, or None when none waits."""
+        rows = self.db.rows("SELECT MIN(run_after) AS at FROM jobs WHERE state = 'pending'")
+        return from_db_time(rows[0]["at"])
+
     def finish(self, *, job_id: int, token: str | None, now: datetime) -> None:
         """The job is done."""
         self._settle(job_id, token, "done", None, now)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests import slackwire
+from bot.harness import SlackStandIn, wire
 from tests.benchmarks import servers
 from tests.benchmarks.load import Job, Result, percentile, request_text
 from tests.benchmarks.servers import Server
-from tests.fakeslack import FakeSlack
 
 Progress = Callable[[str], None]
 # Each comparison is sent in this many rounds, alternating between the bot and the bare app.
@@ -89,7 +88,7 @@ class Sizes:
 class Bench:
     """The running fake Slack, bot and bare app, and the incidents the load goes to."""
 
-    def __init__(self, fake: FakeSlack, bot: Server, bare: Server, db_path: Path) -> None:
+    def __init__(self, fake: SlackStandIn, bot: Server, bare: Server, db_path: Path) -> None:
         self.fake, self.bot, self.bare, self.db_path = fake, bot, bare, db_path
         self.offsets = Counter[str]()
         self.jobs = 0
@@ -97,7 +96,7 @@ class Bench:
     def declare(self, title: str) -> tuple[str, str]:
         """Declare an incident through the bot; (incident ID, channel ID) once it is set up."""
         before = len(self.fake.calls_to("pins.add"))
-        status, body = self.bot.post(slackwire.slash_command("/incident", f"start sev2 {title}"))
+        status, body = self.bot.post(wire.slash_command("/incident", f"start sev2 {title}"))
         if status != 200:
             raise RuntimeError(f"/incident start answered {status}: {body[:200]!r}")
         channel = str(
@@ -175,7 +174,7 @@ def check_exactly_once(bench: Bench, incident: str, jobs: list[Job], figures: Ht
 
 def run(workdir: Path, sizes: Sizes, progress: Progress) -> HttpFigures:
     figures = HttpFigures()
-    with FakeSlack() as fake:
+    with SlackStandIn() as fake:
         for user_id, name in USERS:
             fake.add_user(user_id, name, tz="Europe/Berlin")
         bot = servers.start_bot(fake.base_url, workdir)
@@ -271,9 +270,7 @@ def _measure(bench: Bench, sizes: Sizes, figures: HttpFigures, progress: Progres
     progress(f"memory: {sizes.drafts} drafts of the {figures.draft_entries}-entry incident")
     for n in range(sizes.drafts):
         began = time.monotonic()
-        status, _ = bot.post(
-            slackwire.slash_command("/postmortem", "draft", channel_id=pins_channel)
-        )
+        status, _ = bot.post(wire.slash_command("/postmortem", "draft", channel_id=pins_channel))
         if status != 200:
             figures.problems.append(f"/postmortem draft answered {status}")
             break

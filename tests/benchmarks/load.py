@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests import slackwire
+from bot.harness import wire
 
 # Message timestamps of the pinned messages: fixed, so that runs are comparable.
 PIN_TS_BASE = 1_795_000_000
@@ -56,12 +56,10 @@ def request_text(job: Job, n: int) -> str:
 def build_body(job: Job, n: int) -> bytes:
     text = request_text(job, n)
     if job.kind == "timeline":
-        return slackwire.slash_command(
-            "/timeline", f"{text} benchmark note", channel_id=job.channel
-        )
+        return wire.slash_command("/timeline", f"{text} benchmark note", channel_id=job.channel)
     if job.kind == "pin":
         ts = f"{PIN_TS_BASE + n}.000100"  # unique per channel: jobs sharing one use offsets
-        event = slackwire.pin_added(
+        event = wire.pin_added(
             job.channel,
             user="U_ALICE",
             message_ts=ts,
@@ -69,7 +67,7 @@ def build_body(job: Job, n: int) -> bytes:
             text=text,
             event_ts=f"{PIN_TS_BASE + n}.{n % 10**6:06d}",
         )
-        return slackwire.event_callback(event, event_id=f"Ev{job.prefix}-{n}")
+        return wire.event_callback(event, event_id=f"Ev{job.prefix}-{n}")
     raise ValueError(f"unknown kind {job.kind!r}")
 
 
@@ -97,7 +95,7 @@ def run(job: Job) -> Result:
             if n is None:
                 break
             body = build_body(job, n)
-            headers = slackwire.sign(body, job.secret)
+            headers = wire.sign(body, job.secret)
             began = time.perf_counter()
             try:
                 conn.request("POST", path, body, headers)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bot import nudges
 from bot.app import make_client
+from bot.harness import SlackStandIn
 from bot.store import Store, to_db_time
 from bot.users import UserDirectory
-from tests.fakeslack import FakeSlack
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 OWNERS = 200
@@ -142,7 +142,7 @@ def run(workdir: Path, *, incidents: int, items: int, overdue_share: float) -> S
             query_ms=statistics.median(warm) * 1000, query_cold_ms=cold * 1000, query_rows=rows,
             plan=plan, uses_index=any("USING" in step and "INDEX" in step for step in plan),
         )  # fmt: skip
-        with FakeSlack() as fake:
+        with SlackStandIn() as fake:
             for n in range(OWNERS):
                 fake.add_user(owner(n), f"owner{n}", tz="Europe/Berlin")
             client = make_client("xoxb-benchmark-token", fake.base_url)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tests import slackwire
+from bot.harness import wire
 from tests.benchmarks.load import Job, Result, result_from_json
 
 SECRET = "benchmark-signing-secret"
@@ -90,7 +90,7 @@ class Server:
 
     def post(self, body: bytes) -> tuple[int, bytes]:
         """Sign and POST one request, outside any measurement."""
-        status, data, _ = slackwire.post(self.url, body, SECRET, timeout=30)
+        status, data, _ = wire.post(self.url, body, SECRET, timeout=30)
         return status, data
 
     def stop(self) -> None:

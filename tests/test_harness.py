@@ -15,26 +15,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from tests import slackwire
-from tests.fakeslack import FakeSlack
+from bot.harness import SlackStandIn, wire
 
 SECRET = "test-signing-secret"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as f:
+def fake() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as f:
         yield f
         assert f.errors == []
 
 
 @pytest.fixture
-def client(fake: FakeSlack) -> WebClient:
+def client(fake: SlackStandIn) -> WebClient:
     return WebClient(token="xoxb-test", base_url=fake.base_url)
 
 
 def test_base_url_has_trailing_slash_and_auth_test_answers(
-    fake: FakeSlack, client: WebClient
+    fake: SlackStandIn, client: WebClient
 ) -> None:
     assert fake.base_url == f"http://127.0.0.1:{fake.port}/api/"
     resp = client.auth_test()
@@ -48,13 +47,13 @@ def test_base_url_has_trailing_slash_and_auth_test_answers(
     assert call.headers["Authorization"] == "Bearer xoxb-test"
 
 
-def test_missing_token_is_not_authed(fake: FakeSlack) -> None:
+def test_missing_token_is_not_authed(fake: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as err:
         WebClient(base_url=fake.base_url).auth_test()
     assert err.value.response["error"] == "not_authed"
 
 
-def test_conversations_create_then_name_taken(fake: FakeSlack, client: WebClient) -> None:
+def test_conversations_create_then_name_taken(fake: SlackStandIn, client: WebClient) -> None:
     first = client.conversations_create(name="inc-42-checkout")
     channel = first["channel"]
     assert channel["id"].startswith("C")
@@ -69,7 +68,7 @@ def test_conversations_create_then_name_taken(fake: FakeSlack, client: WebClient
     assert [c["name"] for c in fake.channels.values()].count("inc-42-checkout") == 1
 
 
-def test_seeded_channel_is_taken_and_invalid_names_rejected(client: WebClient, fake: FakeSlack):
+def test_seeded_channel_is_taken_and_invalid_names_rejected(client: WebClient, fake: SlackStandIn):
     cid = fake.add_channel("incidents")
     assert client.conversations_info(channel=cid)["channel"]["name"] == "incidents"
     with pytest.raises(SlackApiError, match="name_taken"):
@@ -79,7 +78,7 @@ def test_seeded_channel_is_taken_and_invalid_names_rejected(client: WebClient, f
 
 
 def test_post_message_records_parsed_blocks_and_unique_ts(
-    fake: FakeSlack, client: WebClient
+    fake: SlackStandIn, client: WebClient
 ) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*SEV2* checkout"}}]
     first = client.chat_postMessage(channel="C123", text="SEV2 checkout", blocks=blocks)
@@ -102,7 +101,7 @@ def test_post_message_without_content_is_no_text(client: WebClient) -> None:
         client.chat_postMessage(channel="C123", text="")
 
 
-def test_users_info_for_seeded_and_unknown_user(fake: FakeSlack, client: WebClient) -> None:
+def test_users_info_for_seeded_and_unknown_user(fake: SlackStandIn, client: WebClient) -> None:
     fake.add_user("U_ALICE", "alice", tz="Europe/Berlin", real_name="Alice Liddell")
     user = client.users_info(user="U_ALICE")["user"]
     assert user["id"] == "U_ALICE"
@@ -117,7 +116,7 @@ def test_users_info_for_seeded_and_unknown_user(fake: FakeSlack, client: WebClie
     assert err.value.response["error"] == "user_not_found"
 
 
-def test_files_upload_v2_lands_in_uploads(fake: FakeSlack, client: WebClient) -> None:
+def test_files_upload_v2_lands_in_uploads(fake: SlackStandIn, client: WebClient) -> None:
     cid = client.conversations_create(name="inc-7")["channel"]["id"]
     resp = client.files_upload_v2(
         channel=cid, content="# hi", filename="x.md", title="x.md", initial_comment="summary"
@@ -135,7 +134,7 @@ def test_files_upload_v2_lands_in_uploads(fake: FakeSlack, client: WebClient) ->
     ]
 
 
-def test_rate_limit_fault_is_retried_after_retry_after(fake: FakeSlack) -> None:
+def test_rate_limit_fault_is_retried_after_retry_after(fake: SlackStandIn) -> None:
     client = WebClient(
         token="xoxb-test",
         base_url=fake.base_url,
@@ -152,7 +151,7 @@ def test_rate_limit_fault_is_retried_after_retry_after(fake: FakeSlack) -> None:
     assert len(fake.messages_in("C1")) == 1  # the rate-limited attempt had no effect
 
 
-def test_faults_without_retry_surface_and_are_consumed(fake: FakeSlack, client: WebClient):
+def test_faults_without_retry_surface_and_are_consumed(fake: SlackStandIn, client: WebClient):
     fake.fail("chat.postMessage", status=429, retry_after=3)
     with pytest.raises(SlackApiError) as err:
         client.chat_postMessage(channel="C1", text="a")
@@ -166,7 +165,7 @@ def test_faults_without_retry_surface_and_are_consumed(fake: FakeSlack, client: 
     assert client.pins_add(channel="C1", timestamp="1.000100")["ok"] is True
 
 
-def test_dropped_connection_raises_without_retry(fake: FakeSlack) -> None:
+def test_dropped_connection_raises_without_retry(fake: SlackStandIn) -> None:
     client = WebClient(token="xoxb-test", base_url=fake.base_url, retry_handlers=[])
     fake.fail("auth.test", drop=True)
     with pytest.raises(ConnectionError):
@@ -175,7 +174,7 @@ def test_dropped_connection_raises_without_retry(fake: FakeSlack) -> None:
     assert [c.faulted for c in fake.calls_to("auth.test")] == [True, False]
 
 
-def test_wait_for_times_out_listing_methods_seen(fake: FakeSlack, client: WebClient) -> None:
+def test_wait_for_times_out_listing_methods_seen(fake: SlackStandIn, client: WebClient) -> None:
     client.auth_test()
     with pytest.raises(AssertionError, match=r"pins\.add.*auth\.test x1"):
         fake.wait_for("pins.add", timeout=0.2)
@@ -183,8 +182,8 @@ def test_wait_for_times_out_listing_methods_seen(fake: FakeSlack, client: WebCli
 
 
 def test_sign_verifies_with_slack_sdk_verifier() -> None:
-    body = slackwire.slash_command("/incident", "start sev2 <@U_BOB|bob> db down")
-    headers = slackwire.sign(body, SECRET)
+    body = wire.slash_command("/incident", "start sev2 <@U_BOB|bob> db down")
+    headers = wire.sign(body, SECRET)
     verifier = SignatureVerifier(SECRET)
     assert verifier.is_valid(
         body=body,
@@ -197,7 +196,7 @@ def test_sign_verifies_with_slack_sdk_verifier() -> None:
         timestamp=headers["X-Slack-Request-Timestamp"],
         signature=headers["X-Slack-Signature"],
     )
-    stale = slackwire.sign(body, SECRET, timestamp=int(time.time()) - 3600)
+    stale = wire.sign(body, SECRET, timestamp=int(time.time()) - 3600)
     assert not verifier.is_valid(
         body=body,
         timestamp=stale["X-Slack-Request-Timestamp"],
@@ -206,7 +205,7 @@ def test_sign_verifies_with_slack_sdk_verifier() -> None:
 
 
 def test_slash_command_body_has_slack_fields() -> None:
-    body = slackwire.slash_command("/incident", "start <@U_BOB|bob>")
+    body = wire.slash_command("/incident", "start <@U_BOB|bob>")
     fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
     assert set(fields) >= {
         "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id",
@@ -216,11 +215,11 @@ def test_slash_command_body_has_slack_fields() -> None:
     assert fields["command"] == "/incident"
     assert fields["text"] == "start <@U_BOB|bob>"
     assert b"command=%2Fincident" in body
-    again = parse_qs(slackwire.slash_command("/incident", "x").decode())
+    again = parse_qs(wire.slash_command("/incident", "x").decode())
     assert again["trigger_id"][0] != fields["trigger_id"]
 
 
-def test_bolt_accepts_wire_requests(fake: FakeSlack) -> None:
+def test_bolt_accepts_wire_requests(fake: SlackStandIn) -> None:
     app = App(
         client=WebClient(token="xoxb-test", base_url=fake.base_url),
         signing_secret=SECRET,
@@ -238,14 +237,14 @@ def test_bolt_accepts_wire_requests(fake: FakeSlack) -> None:
         seen["pin"] = event
 
     def dispatch(body: bytes) -> Any:
-        return app.dispatch(BoltRequest(body=body.decode(), headers=slackwire.sign(body, SECRET)))
+        return app.dispatch(BoltRequest(body=body.decode(), headers=wire.sign(body, SECRET)))
 
-    resp = dispatch(slackwire.slash_command("/incident", "start sev1 db", user_id="U_BOB"))
+    resp = dispatch(wire.slash_command("/incident", "start sev1 db", user_id="U_BOB"))
     assert resp.status == 200
     assert resp.body == "on it"
     assert seen["command"]["user_id"] == "U_BOB"
 
-    event = slackwire.pin_added(
+    event = wire.pin_added(
         "C9",
         user="U_ALICE",
         message_ts="1764253920.000100",
@@ -253,7 +252,7 @@ def test_bolt_accepts_wire_requests(fake: FakeSlack) -> None:
         text="root cause",
         event_ts="1764254000.123456",
     )
-    assert dispatch(slackwire.event_callback(event)).status == 200
+    assert dispatch(wire.event_callback(event)).status == 200
     pinned = seen["pin"]
     assert pinned["item"]["message"]["text"] == "root cause"
     assert pinned["item"]["message"]["permalink"].endswith("/archives/C9/p1764253920000100")
@@ -263,13 +262,13 @@ def test_bolt_accepts_wire_requests(fake: FakeSlack) -> None:
         "pinned_ts": 1764254000,
     }
 
-    bad = slackwire.event_callback(event)
-    resp = app.dispatch(BoltRequest(body=bad.decode(), headers=slackwire.sign(bad, "wrong")))
+    bad = wire.event_callback(event)
+    resp = app.dispatch(BoltRequest(body=bad.decode(), headers=wire.sign(bad, "wrong")))
     assert resp.status == 401
 
 
 def test_pin_removed_shape() -> None:
-    event = slackwire.pin_removed(
+    event = wire.pin_removed(
         "C9", user="U_ALICE", message_ts="1.000100", message_user="UBOT", text="t", pin_count=2
     )
     assert event["type"] == "pin_removed"
@@ -280,13 +279,13 @@ def test_pin_removed_shape() -> None:
     assert list(event)[-2:] == ["has_pins", "event_ts"]
 
 
-def test_post_returns_errors_and_response_url_is_recorded(fake: FakeSlack) -> None:
-    status, body, _ = slackwire.post(fake.root_url + "nowhere", b"{}", SECRET)
+def test_post_returns_errors_and_response_url_is_recorded(fake: SlackStandIn) -> None:
+    status, body, _ = wire.post(fake.root_url + "nowhere", b"{}", SECRET)
     assert (status, body) == (404, b"Not Found")
 
     url = fake.response_url()
     payload = json.dumps({"text": "done", "response_type": "ephemeral"}).encode()
-    status, body, _ = slackwire.post(url, payload, SECRET, extra_headers={"X-Test": "1"})
+    status, body, _ = wire.post(url, payload, SECRET, extra_headers={"X-Test": "1"})
     assert (status, body) == (200, b"ok")
     [call] = fake.calls_to("response_url")
     assert call.params["text"] == "done"

@@ -1,5 +1,8 @@
 """A local Socket Mode server: the websocket end of Slack's Socket Mode, on 127.0.0.1.
 
+Hand its :attr:`SocketModeServer.url` out through ``apps.connections.open`` (for example with
+``SlackStandIn.on``), then push envelopes with :meth:`SocketModeServer.push` and read the acks.
+
 Enough of RFC 6455 for slack_sdk's built-in client: the HTTP upgrade, unmasked text frames from
 the server, masked frames from the client (text, ping, pong, close). Each accepted connection
 gets ``hello`` first, as Slack sends it; tests then push envelopes and read the acks.
@@ -19,12 +22,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.harness import wire
+
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
 @dataclass
 class Connection:
+    """One client connection: send JSON frames, read what the client sent."""
+
     sock: socket.socket
     received: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
     open: bool = True
@@ -59,7 +66,7 @@ class SocketModeServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id=A0001"
+        return f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id={wire.API_APP_ID}"
 
     def start(self) -> SocketModeServer:
         threading.Thread(target=self._accept_loop, daemon=True).start()
@@ -88,17 +95,9 @@ class SocketModeServer:
 
     def push(self, conn: Connection, kind: str, payload: dict[str, Any], **extra: Any) -> str:
         """Send an envelope as Slack does; return its ``envelope_id``."""
-        envelope_id = str(uuid.uuid4())
-        conn.send_json(
-            {
-                "envelope_id": envelope_id,
-                "type": kind,
-                "payload": payload,
-                "accepts_response_payload": kind != "events_api",
-                **extra,
-            }
-        )
-        return envelope_id
+        envelope = wire.socket_mode_envelope(kind, payload, **extra)
+        conn.send_json(envelope)
+        return str(envelope["envelope_id"])
 
     @staticmethod
     def ack_for(conn: Connection, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -144,7 +143,7 @@ class SocketModeServer:
                 "type": "hello",
                 "num_connections": 1,
                 "debug_info": {"host": "applink-local", "approximate_connection_time": 18060},
-                "connection_info": {"app_id": "A0001"},
+                "connection_info": {"app_id": wire.API_APP_ID},
             }
         )
         with self._accepted:
