@@ -115,6 +115,7 @@ class Filled:
     screenshots: list[str]
     error_slo: str
     error_impact: followup.ErrorImpact | None
+    availability: str | None  # from the downtime, when nobody set it
     followup: followup.FollowUp
     signoff: SignOff
 
@@ -155,6 +156,7 @@ def fill(
         links=links.shown_links(found),
         screenshots=shots,
         error_slo=f"{error_slo:g}",
+        availability=followup.availability(downtime),
         error_impact=followup.error_impact(incident.fields.get("error-rate"), downtime, error_slo),
         followup=followup.follow_up(
             items=items,

@@ -59,6 +59,14 @@ def error_impact(
     )
 
 
+def availability(downtime: timedelta | None) -> str | None:
+    """Uptime over the 30-day month the SLO budget is counted on, e.g. ``99.95% uptime``."""
+    if downtime is None or downtime < timedelta(0):
+        return None
+    uptime = max(1 - downtime / MONTH, 0.0) * 100
+    return f"{uptime:.2f}% uptime over 30 days"
+
+
 def completion_rate(items: Iterable[ActionItem]) -> str | None:
     """Done ÷ all not dropped, e.g. ``67% (2 of 3 done)``; None when there is nothing to count."""
     counted = [item for item in items if item.status != "dropped"]

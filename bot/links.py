@@ -36,7 +36,7 @@ IGNORED_HOSTS = ("slack.com", "*.slack.com", "slack-files.com", "*.slack-edge.co
 
 _SLACK_LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|[^<>]*)?>")
 _BARE_URL = re.compile(r"https?://[^\s<>|\"'`]+")
-_TRAILING = ".,;:!?)]}*_~"
+_TRAILING = ".,;:!?]}*_~"  # and a ``)`` that the URL does not open
 
 
 class LinkRulesError(ValueError):
@@ -145,8 +145,20 @@ def urls_in(text: str) -> list[str]:
         found.append(html.unescape(url))
     rest = _SLACK_LINK.sub(" ", text or "")
     for url in _BARE_URL.findall(rest):
-        found.append(html.unescape(url.rstrip(_TRAILING)))
-    return [url for url in found if url]
+        found.append(html.unescape(url))
+    return [tidy for url in found if (tidy := _tidy(url))]
+
+
+def _tidy(url: str) -> str:
+    """Without the sentence's punctuation: a trailing ``.`` or ``,``, and a ``)`` the URL does
+    not open (``(see https://x/CHG-1042)``)."""
+    while True:
+        tidied = url.rstrip(_TRAILING)
+        if tidied.endswith(")") and tidied.count(")") > tidied.count("("):
+            tidied = tidied[:-1]
+        if tidied == url:
+            return url
+        url = tidied
 
 
 @dataclass(frozen=True)

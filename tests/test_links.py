@@ -79,12 +79,15 @@ def test_unknown_and_slack_links_are_left_out(rules: links.LinkRules, url: str) 
 def test_urls_are_found_in_slack_markup_and_plain_text() -> None:
     text = (
         "see <https://grafana.example.com/d/abc|the dashboard>, and "
-        "https://github.com/acme/api/pull/7. Also <https://x.example/?a=1&amp;b=2>"
+        "https://github.com/acme/api/pull/7. Also <https://x.example/?a=1&amp;b=2> "
+        "(ticket <https://acme.atlassian.net/browse/CHG-1)>) and (https://w.example/a_(b))"
     )
     assert links.urls_in(text) == [
         "https://grafana.example.com/d/abc",
         "https://x.example/?a=1&b=2",
+        "https://acme.atlassian.net/browse/CHG-1",
         "https://github.com/acme/api/pull/7",
+        "https://w.example/a_(b)",
     ]
 
 

@@ -137,7 +137,9 @@ def changes_requested_text(
 
 def approved_text(incident: Incident, review: Review) -> str:
     signers = ", ".join(
-        f"{ROLE_LABELS[role]} <@{rev.user_id}>" for role, rev in review.reviewers.items()
+        f"{label} <@{review.reviewers[role].user_id}>"
+        for role, label in ROLE_LABELS.items()
+        if role in review.reviewers
     )
     return f"✅ The post-mortem of {incident.id} is APPROVED, version {review.version} ({signers})."
 

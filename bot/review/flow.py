@@ -98,7 +98,8 @@ def request(
     now = deps.clock()
 
     def follow(outcome: wf.Outcome, job_ids: list[int]) -> None:
-        key = f"review:request:{incident.id}:{_iso(now)}"
+        # Unique per request: the roles asked and the moment (a shell's clock may stand still).
+        key = f"review:request:{incident.id}:{'+'.join(outcome.notify)}:{_iso(now)}"
         job_ids.append(
             deps.store.jobs.add(
                 kind=REQUEST_JOB,
