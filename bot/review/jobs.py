@@ -157,6 +157,13 @@ def followup_scan(deps: Deps, *, now: datetime) -> list[int]:
     return job_ids
 
 
+def next_followup(deps: Deps, *, now: datetime) -> datetime | None:
+    """When the next follow-up falls due (for a scheduler that sleeps until then)."""
+    after = now - followup.FOLLOW_UP_AFTER - FOLLOWUP_GRACE
+    resolved = deps.store.reviews.next_unclaimed_resolution(after=after)
+    return resolved + followup.FOLLOW_UP_AFTER if resolved else None
+
+
 def run_followup(job: Job, deps: Deps, client: WebClient) -> None:
     """Post the figures, tick them in the post-mortem, and post the refreshed post-mortem."""
     incident = _incident(deps, job)

@@ -176,6 +176,15 @@ class Reviews(Repository):
         )
         return [row["id"] for row in rows]
 
+    def next_unclaimed_resolution(self, *, after: datetime) -> datetime | None:
+        """The earliest resolution after ``after`` whose follow-up nobody has claimed yet."""
+        rows = self.db.rows(
+            "SELECT MIN(resolved_at) AS at FROM incidents WHERE status = 'resolved' "
+            "AND resolved_at > ? AND id NOT IN (SELECT incident_id FROM followups)",
+            [to_db_time(after)],
+        )
+        return from_db_time(rows[0]["at"]) if rows else None
+
     def claim_followup(
         self, *, incident_id: str, now: datetime, then: Callable[[], None] | None = None
     ) -> bool:
