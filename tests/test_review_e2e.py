@@ -268,3 +268,34 @@ def test_thirty_days_after_resolution_the_figures_are_posted_once(
     assert refreshed, "the refreshed post-mortem is posted"
     assert "- [x] Action items completion rate: 0% (0 of 1 done)" in refreshed[-1].content
     assert "- [ ] Similar incidents prevented: X" in refreshed[-1].content
+
+
+def test_slack_down_for_a_dm_retries_it_and_a_rerun_never_doubles_a_post(
+    slack: SlackDriver, clock: FakeClock, deps: Deps
+) -> None:
+    from dataclasses import replace
+
+    from bot.review import jobs as review_jobs
+
+    client = make_client(BOT_TOKEN, slack.fake.base_url)
+    channel = slack.start_incident()
+    slack.fake.add_user("U_CAROL", "carol")
+    # Slack refuses the second DM (a 500): the job retries, and the first DM is not re-sent.
+    slack.fake.fail("chat.postMessage", status=500, times=3)
+    slack.command("/postmortem", "review <@U_BOB|bob> <@U_CAROL|carol>", channel_id=channel)
+    clock.advance(minutes=5)
+    for _ in range(3):
+        deps.jobs.sweep(deps=deps, client=client)
+        clock.advance(minutes=5)
+    assert len(dms_to(slack, "U_BOB")) == 1 and len(dms_to(slack, "U_CAROL")) == 1
+
+    # A post that reached Slack before its process died is found by its marker, not re-sent.
+    job_id = deps.store.jobs.add(
+        kind="review_post", key="review:test:post", payload={"channel": channel, "text": "hi"},
+        now=clock(), incident_id=slack.store.incidents.for_channel(channel_id=channel).id,
+    )  # fmt: skip
+    job = deps.store.jobs.claim(job_id=job_id, now=clock(), stale_before=clock(), token="t")
+    assert job is not None
+    review_jobs.run_post(job, deps, client)
+    review_jobs.run_post(replace(job, attempts=2), deps, client)
+    assert channel_posts(slack, channel).count("hi") == 1

@@ -30,10 +30,13 @@ def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, d
         review.handle_command(ack, command, context, deps, subcommand, args)
         return
     if subcommand == "help":
-        ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
+        ack(
+            text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far; "
+            f"{review.USAGE} for its review."
+        )
         return
     if subcommand not in ("draft", "status"):
-        usage = POSTMORTEM_USAGE
+        usage = f"{POSTMORTEM_USAGE}, {review.USAGE}"
         ack(text=str(unknown_subcommand(subcommand, "/postmortem", known, usage)))
         return
     incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))

@@ -17,6 +17,7 @@ from bot.parsing import UsageError
 from bot.review import blocks, flow, grammar
 
 SUBCOMMANDS = grammar.SUBCOMMANDS
+USAGE = f"{grammar.REVIEW_USAGE}, `/postmortem approve` and `/postmortem archive`"
 
 
 def handle_command(

@@ -65,14 +65,30 @@ def upload_draft(deps: Deps, client: WebClient, incident: Incident, comment: str
     return str(file.get("permalink") or "") or None
 
 
-def _dm(client: WebClient, user_id: str, *, text: str, blocks_: list[dict[str, Any]]) -> None:
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
+def post_once(client: WebClient, job: Job, channel: str, marker: str, **message: Any) -> None:
+    """Post with a marker (message metadata); a job run again after a crash first looks for
+    its marker in the channel, so what reached Slack is never posted twice."""
+    if job.attempts > 1:
+        oldest = f"{job.created_at.timestamp() - 60:.6f}"
+        history = client.conversations_history(
+            channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+        )
+        for sent in history.get("messages", []):
+            metadata = sent.get("metadata") or {}
+            if (metadata.get("event_payload") or {}).get("marker") == marker:
+                return
     client.chat_postMessage(
         channel=channel,
-        text=text,
-        blocks=blocks_,
-        metadata={"event_type": blocks.REVIEW_EVENT_TYPE, "event_payload": {"user": user_id}},
+        metadata={"event_type": blocks.REVIEW_EVENT_TYPE, "event_payload": {"marker": marker}},
+        **message,
     )
+
+
+def _dm(
+    client: WebClient, job: Job, user_id: str, *, text: str, blocks_: list[dict[str, Any]]
+) -> None:
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    post_once(client, job, channel, f"{job.key}:{user_id}", text=text, blocks=blocks_)
 
 
 def run_request(job: Job, deps: Deps, client: WebClient) -> None:
@@ -93,6 +109,7 @@ def run_request(job: Job, deps: Deps, client: WebClient) -> None:
             continue
         _dm(
             client,
+            job,
             reviewer.user_id,
             text=blocks.review_request_text(incident, role, author_of(incident)),
             blocks_=blocks.review_dm_blocks(
@@ -120,6 +137,7 @@ def run_remind(job: Job, deps: Deps, client: WebClient) -> None:
     url, _ = deps.store.reviews.draft_link(incident_id=incident.id)
     _dm(
         client,
+        job,
         reviewer.user_id,
         text="Reminder: " + blocks.review_request_text(incident, role, author_of(incident)),
         blocks_=blocks.review_dm_blocks(
@@ -129,7 +147,8 @@ def run_remind(job: Job, deps: Deps, client: WebClient) -> None:
 
 
 def run_post(job: Job, deps: Deps, client: WebClient) -> None:
-    client.chat_postMessage(channel=str(job.payload["channel"]), text=str(job.payload["text"]))
+    channel = str(job.payload["channel"])
+    post_once(client, job, channel, job.key, text=str(job.payload["text"]))
 
 
 # --- the 30-day follow-up ---------------------------------------------------------------
@@ -174,10 +193,8 @@ def run_followup(job: Job, deps: Deps, client: WebClient) -> None:
             deps.store, incident, names=lambda ids: {}, now=deps.clock(), templates=deps.templates
         )
         assert context.extra is not None
-        client.chat_postMessage(
-            channel=incident.channel_id,
-            text=followup.follow_up_text(incident.id, context.extra.followup),
-        )
+        text = followup.follow_up_text(incident.id, context.extra.followup)
+        post_once(client, job, incident.channel_id, job.key, text=text)
         deps.store.reviews.mark_followup_posted(incident_id=incident.id, now=deps.clock())
     upload_draft(deps, client, incident, "📈 The post-mortem with its 30-day follow-up figures.")
 
