@@ -89,3 +89,13 @@ def test_status_counts_the_review_links_and_error_budget() -> None:
     assert filled.extra is not None
     assert filled.extra.signoff.status == "APPROVED"
     assert filled.extra.signoff.updated_by == "@U_BOB"
+
+
+def test_review_reminder_days_is_read_with_the_other_settings() -> None:
+    from bot.settings import from_env
+
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+    assert from_env(env).review.reminder_days == 2
+    assert from_env({**env, "REVIEW_REMINDER_DAYS": "3"}).review.reminder_days == 3
+    with pytest.raises(SettingsError, match=r"^REVIEW_REMINDER_DAYS '0' is not"):
+        from_env({**env, "REVIEW_REMINDER_DAYS": "0"})
