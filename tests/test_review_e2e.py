@@ -9,6 +9,7 @@ from typing import Any
 from bot.app import make_client
 from bot.deps import Deps
 from bot.harness import wire
+from bot.parsing import POSTMORTEM_SUBCOMMANDS
 from bot.review import blocks
 from tests.conftest import BOT_TOKEN, FakeClock, SlackDriver, reply_text, wait_until
 
@@ -69,9 +70,13 @@ def channel_posts(slack: SlackDriver, channel: str) -> list[str]:
     return [str(m.get("text") or "") for m in slack.fake.messages_in(channel)]
 
 
+# The command that uploads the draft as a file (`file` once the canvas owns `draft`).
+UPLOAD = "file" if "file" in POSTMORTEM_SUBCOMMANDS else "draft"
+
+
 def latest_draft(slack: SlackDriver, channel: str) -> str:
     count = len(slack.fake.uploads)
-    slack.command("/postmortem", "draft", channel_id=channel)
+    slack.command("/postmortem", UPLOAD, channel_id=channel)
     wait_until(lambda: len(slack.fake.uploads) > count)
     return slack.fake.uploads[-1].content
 
