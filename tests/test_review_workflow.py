@@ -108,9 +108,7 @@ def test_sign_off_lines_keep_placeholders_until_signed() -> None:
     lines = {line.label: line.text for line in wf.sign_off(review, names, "@alice")}
     assert lines["Author"] == "@alice (Date: 2026-11-30)"
     assert lines["Technical Review"] == "@bob (Date: 2026-12-01)"
-    assert lines["Management Review"] == (
-        "@manager (Date: YYYY-MM-DD) — review requested from @mona"
-    )
+    assert lines["Management Review"] == "@manager (Date: YYYY-MM-DD)"  # asked, not signed
     assert lines["Final Approval"] == "@director (Date: YYYY-MM-DD)"
 
 

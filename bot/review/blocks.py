@@ -135,6 +135,14 @@ def changes_requested_text(
     )
 
 
+def sent_for_review_text(review: Review) -> str:
+    """The comment on the draft uploaded for review: who is asked for which line."""
+    asked = ", ".join(
+        f"{ROLE_LABELS[role]}: <@{review.reviewers[role].user_id}>" for role in review.pending
+    )
+    return f"📝 The post-mortem as sent for review ({asked})."
+
+
 def approved_text(incident: Incident, review: Review) -> str:
     signers = ", ".join(
         f"{label} <@{review.reviewers[role].user_id}>"

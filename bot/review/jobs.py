@@ -94,13 +94,13 @@ def _dm(
 def run_request(job: Job, deps: Deps, client: WebClient) -> None:
     """Upload the draft to review, then DM each reviewer asked (each once per request)."""
     incident = _incident(deps, job)
-    url, key = deps.store.reviews.draft_link(incident_id=incident.id)
-    if key != job.key:
-        url = upload_draft(deps, client, incident, "📝 The post-mortem as sent for review.")
-        deps.store.reviews.set_draft_link(incident_id=incident.id, url=url or "", key=job.key)
     review = deps.store.reviews.get(incident_id=incident.id)
     if review is None:
         return
+    url, key = deps.store.reviews.draft_link(incident_id=incident.id)
+    if key != job.key:
+        url = upload_draft(deps, client, incident, blocks.sent_for_review_text(review))
+        deps.store.reviews.set_draft_link(incident_id=incident.id, url=url or "", key=job.key)
     for role in job.payload.get("roles", []):
         reviewer = review.reviewers.get(role)
         if reviewer is None or reviewer.approved_at is not None:

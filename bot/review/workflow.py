@@ -197,8 +197,9 @@ def _day(at: datetime | None) -> str:
 
 
 def sign_off(review: Review | None, names: dict[str, str], author: str | None) -> list[SignOffLine]:
-    """The four lines of Review and Approval. A line nobody signed keeps its placeholder (with
-    who was asked, when someone was); no date comes before the event it records."""
+    """The four lines of Review and Approval. A line nobody signed keeps the template's
+    placeholder, even when someone was asked (the DMs say who): no name or date comes before
+    the event it records."""
     review = review or Review(incident_id="")
     lines = [SignOffLine("Author", f"{author or '@username'} (Date: {_day(review.submitted_at)})")]
     for role in ROLES:
@@ -207,8 +208,6 @@ def sign_off(review: Review | None, names: dict[str, str], author: str | None) -
             text = f"@{names.get(rev.user_id, rev.user_id)} (Date: {_day(rev.approved_at)})"
         else:
             text = f"{ROLE_PLACEHOLDERS[role]} (Date: YYYY-MM-DD)"
-            if rev is not None:
-                text += f" — review requested from @{names.get(rev.user_id, rev.user_id)}"
         lines.append(SignOffLine(ROLE_LABELS[role], text))
     return lines
 
