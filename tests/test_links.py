@@ -54,6 +54,8 @@ def rules() -> links.LinkRules:
         ("https://status.example.com/incidents/k7m9", "status"),
         ("https://acme.instatus.com/clh3v9", "status"),
         ("https://acme.betteruptime.com/incident/123456", "status"),
+        ("https://www.githubstatus.com/incidents/x1y2", "status"),
+        ("https://acme.betteruptime.com/", "status"),
     ],
 )
 def test_each_kind_of_link_lands_in_its_section(
