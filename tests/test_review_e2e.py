@@ -309,3 +309,12 @@ def test_slack_down_for_a_dm_retries_it_and_a_rerun_never_doubles_a_post(
     review_jobs.run_post(job, deps, client)
     review_jobs.run_post(replace(job, attempts=2), deps, client)
     assert channel_posts(slack, channel).count("hi") == 1
+
+
+def test_a_draft_that_cannot_be_uploaded_still_sends_the_dms(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    slack.fake.fail("files.getUploadURLExternal", error="missing_scope")
+    slack.command("/postmortem", "review <@U_BOB|bob>", channel_id=channel)
+    wait_until(lambda: len(dms_to(slack, "U_BOB")) == 1)
+    text = json.dumps(dms_to(slack, "U_BOB")[0]["blocks"])
+    assert f"<#{channel}>" in text and "/files/" not in text

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import followup, postmortem
 from bot.domain import Incident
-from bot.jobs import GiveUp, Jobs
+from bot.jobs import GiveUp, Jobs, is_permanent
 from bot.review import blocks
 from bot.review import workflow as wf
 from bot.review.flow import POST_JOB, REMIND_JOB, REQUEST_JOB, author_of
@@ -99,7 +100,15 @@ def run_request(job: Job, deps: Deps, client: WebClient) -> None:
         return
     url, key = deps.store.reviews.draft_link(incident_id=incident.id)
     if key != job.key:
-        url = upload_draft(deps, client, incident, blocks.sent_for_review_text(review))
+        try:
+            url = upload_draft(deps, client, incident, blocks.sent_for_review_text(review))
+        except SlackApiError as exc:
+            if not is_permanent(exc):
+                raise  # Slack is down: the job retries, DMs and all
+            # The file cannot be posted (no files:write, archived channel): the DMs still go,
+            # pointing at the incident channel instead.
+            log.warning("Uploading %s for review failed: %s", incident.id, exc)
+            url = None
         deps.store.reviews.set_draft_link(incident_id=incident.id, url=url or "", key=job.key)
     for role in job.payload.get("roles", []):
         reviewer = review.reviewers.get(role)
