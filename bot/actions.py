@@ -14,6 +14,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.domain import HORIZON_ALIASES, HORIZON_DEADLINES, ActionItem, parse_item_id
 from bot.parsing import UsageError, clean_text
+from bot.safety import escape_mrkdwn
 
 ADD_USAGE = (
     "`/action add [@owner] [immediate|medium-term|long-term] [due DATE] &lt;text&gt; "
@@ -193,7 +194,7 @@ def parse_item_command(verb: str, args: str) -> ItemCommand:
             f"`/action {verb}` needs an item ID such as `AI-7`{shown and ', not' + shown}: "
             f"use {ACTION_USAGE}."
         )
-    rest = words[1].strip() if len(words) > 1 else ""
+    rest = clean_text(words[1]) if len(words) > 1 else ""  # a drop reason is stored and repeated
     if verb == "assign" and not _MENTION.match(rest.split()[0] if rest else ""):
         raise UsageError("Say who should own it: `/action assign AI-7 @user`.")
     if verb == "due" and not rest:
@@ -300,7 +301,11 @@ def read_add_modal(
     def answer(block: str) -> dict[str, Any]:
         return dict(values.get(block, {}).get("value") or {})
 
-    text = (answer("text").get("value") or "").strip()
+    def typed(block: str) -> str:
+        # Modal input arrives raw, unlike slash-command text: escape it as Slack requires.
+        return clean_text(escape_mrkdwn(answer(block).get("value") or ""))
+
+    text = typed("text")
     horizon = (answer("horizon").get("selected_option") or {}).get("value") or "immediate"
     due_raw = answer("due").get("selected_date")
     errors: dict[str, str] = {}
@@ -318,7 +323,7 @@ def read_add_modal(
         owner_id=answer("owner").get("selected_user") or user_id,
         horizon=horizon,
         due=due,
-        verification=(answer("verification").get("value") or "").strip() or None,
+        verification=typed("verification") or None,
         errors=errors,
     )
 

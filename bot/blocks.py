@@ -18,6 +18,7 @@ from bot.domain import (
     out_of_order,
     status_label,
 )
+from bot.limits import bounded, clip
 from bot.parsing import POSTMORTEM_USAGE, START_USAGE, TIMELINE_USAGE
 
 TOPIC_LIMIT = 250
@@ -142,7 +143,8 @@ def help_text() -> str:
             "mitigated|monitoring|resolved` · `/incident resolve [how it was resolved]`: change "
             "the incident; each change joins the timeline, the topic and the pinned intro.",
             "• `/incident role commander|comms|scribe @user`: assign a role.",
-            "• `/incident set <field> <text>`: fill the template (impact, root-cause, resolution, "
+            "• `/incident set &lt;field&gt; &lt;text&gt;`: fill the template (impact, root-cause, "
+            "resolution, "
             "availability, error-rate, latency, staleness, users-affected, revenue, features, "
             "sla-breaches, regions, services, data-sources, started, downtime, slo, error-slo).",
             "• `/incident show` (this incident) · `/incident list` (open incidents, anywhere).",
@@ -167,16 +169,14 @@ def incident_listing(incidents: list[Incident], now: datetime) -> str:
     """`/incident list`: the open incidents, from any channel."""
     if not incidents:
         return f"No open incidents. Declare one with {START_USAGE}."
-    lines = [f"*Open incidents* ({len(incidents)})"]
-    for incident in incidents[:50]:
+    lines = []
+    for incident in incidents:
         where = f"<#{incident.channel_id}>" if incident.channel_id else "no channel yet"
         lines.append(
             f"• *{incident.id}* {incident.severity} · {status_label(incident.status)} · "
-            f"open {_age(incident.started_at, now)} · {where} · {incident.title}"
+            f"open {_age(incident.started_at, now)} · {where} · {clip(incident.title)}"
         )
-    if len(incidents) > 50:
-        lines.append(f"…and {len(incidents) - 50} more")
-    return "\n".join(lines)
+    return bounded(f"*Open incidents* ({len(incidents)})", lines)
 
 
 def incident_summary(
@@ -222,7 +222,7 @@ def draft_checklist(incident: Incident, sections: list[tuple[str, bool]]) -> str
     lines.extend(f"{'✅' if filled else '⬜'} {title}" for title, filled in sections)
     if to_fill:
         lines.append(
-            "Fill the summary, impact and scope with `/incident set <field> <text>`, "
+            "Fill the summary, impact and scope with `/incident set &lt;field&gt; &lt;text&gt;`, "
             "the timeline with `/timeline` or pins, actions with `/action add`; "
             "the analysis and lessons are written in the draft itself."
         )
@@ -254,17 +254,17 @@ ADD_MODAL = "action_add_modal"
 
 def item_line(item: ActionItem, now: datetime) -> str:
     """One item in a listing: id, status, due date, owner, text."""
-    verify = f" · verify: {item.verification}" if item.verification else ""
+    verify = f" · verify: {clip(item.verification)}" if item.verification else ""
     return (
         f"• *{item.short_id}* {item_status_label(item, now)} · due {item.due_date} "
-        f"({item.horizon}) · <@{item.owner_id}> · {item.text}{verify}"
+        f"({item.horizon}) · <@{item.owner_id}> · {clip(item.text)}{verify}"
     )
 
 
 def item_listing(title: str, items: list[ActionItem], now: datetime, empty: str) -> str:
     if not items:
         return empty
-    return "\n".join([title, *(item_line(i, now) for i in items_for_listing(items, now))])
+    return bounded(title, [item_line(i, now) for i in items_for_listing(items, now)])
 
 
 def item_added_text(item: ActionItem, incident: Incident, warning: str | None) -> str:

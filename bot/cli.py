@@ -136,7 +136,9 @@ def serve_http(app: object, store: Store, settings: Settings, host: str) -> None
 
     log.info("incident-bot listening on http://%s:%d/slack/events", host, settings.port)
     try:
-        serve(make_wsgi_app(app, store), host=host, port=settings.port)  # type: ignore[arg-type]
+        assert settings.signing_secret is not None  # from_env requires it in HTTP mode
+        wsgi = make_wsgi_app(app, store, signing_secret=settings.signing_secret)  # type: ignore[arg-type]
+        serve(wsgi, host=host, port=settings.port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{settings.port} ({exc.strerror}): set PORT or --port.")
 

@@ -27,7 +27,7 @@ SEV_USAGE = "`/incident sev sev1|sev2|sev3|sev4`"
 STATUS_USAGE = "`/incident status investigating|identified|mitigated|monitoring|resolved`"
 RESOLVE_USAGE = "`/incident resolve [how it was resolved]`"
 ROLE_USAGE = "`/incident role commander|comms|scribe @user`"
-SET_USAGE = "`/incident set <field> <text>`"
+SET_USAGE = "`/incident set &lt;field&gt; &lt;text&gt;`"
 REOPEN_HINT = "reopen it with `/incident status investigating` first"
 
 MAX_DOWNTIME_MINUTES = 366 * 24 * 60  # a year: anything longer is a typo
@@ -136,7 +136,7 @@ def plan_change(subcommand: str, incident: Incident, args: str, now: datetime) -
 
 def field_usage() -> str:
     groups = "; ".join(f"{group}: {', '.join(names)}" for group, names in INCIDENT_FIELDS.items())
-    return f"{SET_USAGE} with <field> one of {groups}"
+    return f"{SET_USAGE} with &lt;field&gt; one of {groups}"
 
 
 def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
@@ -148,7 +148,7 @@ def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
         raise UsageError(f"{shown}: use {field_usage()}.")
     value = words[1].strip() if len(words) > 1 else ""
     if not value:
-        raise UsageError(f"Give a value for {name}: `/incident set {name} <text>`.")
+        raise UsageError(f"Give a value for {name}: `/incident set {name} &lt;text&gt;`.")
     if name == "started":
         parsed = parse_leading_time(value, now=now, tz=tz)
         if not parsed.explicit or parsed.rest:

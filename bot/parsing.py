@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from dateutil import parser as date_parser
 
 from bot.domain import DEFAULT_SEVERITY, KIND_ALIASES, normalize_severity
+from bot.safety import quiet_mentions, strip_bidi
 
 MAX_TEXT = 3000
 
@@ -76,9 +77,11 @@ def mentioned_user_ids(text: str) -> list[str]:
 
 
 def clean_text(text: str) -> str:
-    """Trim, drop control characters other than newlines and tabs, and cap the length."""
+    """Trim, drop control characters other than newlines and tabs and bidirectional
+    overrides, quiet group mentions and lying links, and cap the length: every stored text
+    passes here, so whatever the bot later repeats of it cannot notify a whole channel."""
     kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    kept = kept.strip()
+    kept = quiet_mentions(strip_bidi(kept)).strip()
     return kept if len(kept) <= MAX_TEXT else kept[: MAX_TEXT - 1] + "…"
 
 

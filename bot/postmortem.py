@@ -35,6 +35,7 @@ from bot.domain import (
     response_metrics,
 )
 from bot.parsing import mentioned_user_ids, slack_to_text
+from bot.safety import markdown_text
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -48,14 +49,16 @@ class TemplateProblem(Exception):
 
 
 def table_cell(text: str) -> str:
-    """Text that stays inside one Markdown table cell: pipes escaped, newlines folded."""
-    folded = " ".join(text.replace("\r", "\n").split())
+    """Text that stays inside one Markdown table cell: pipes escaped, newlines folded, and no
+    live HTML."""
+    folded = inline(text)
     return folded.replace("\\", "\\\\").replace("|", "\\|") or " "
 
 
 def inline(text: str) -> str:
-    """Text for one line of Markdown: newlines folded."""
-    return " ".join(text.replace("\r", "\n").split())
+    """Text for one line of Markdown: newlines folded, and ``<``, ``>``, ``&`` outside code
+    as entities, so that people's words never become HTML in any renderer."""
+    return markdown_text(" ".join(text.replace("\r", "\n").split()))
 
 
 def format_utc(at: datetime) -> str:

@@ -10,6 +10,7 @@ database nor what the bot asks of Slack. No token and no secret ever reaches the
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -444,3 +445,189 @@ def test_no_token_or_secret_reaches_the_log_at_debug(bot: Bot) -> None:
     for name, secret in secrets.items():
         for shown in (secret, secret.split("-", 1)[1]):  # whole, and without its prefix
             assert shown not in log, f"the {name} reached the log"
+
+
+# --- issue 16: signature before parsing, and bodies that are not what Slack sends ----------
+
+NOT_AN_OBJECT = [
+    pytest.param(b"[1,2,3]", "application/json", id="json-list"),
+    pytest.param(b"42", "application/json", id="json-number"),
+    pytest.param(b'"payload"', "application/json", id="json-string"),
+    pytest.param(b"payload=%5B1%5D", "application/x-www-form-urlencoded", id="payload-list"),
+    pytest.param(b"payload=null", "application/x-www-form-urlencoded", id="payload-null"),
+    pytest.param(b"payload=%7B%22type%22", "application/x-www-form-urlencoded", id="payload-cut"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), NOT_AN_OBJECT)
+@pytest.mark.parametrize("signed_by_slack", [True, False], ids=["signed", "unsigned"])
+def test_a_body_that_is_not_an_object_gets_400_or_401_and_no_traceback(
+    bot: Bot, body: bytes, content_type: str, signed_by_slack: bool
+) -> None:
+    headers = signed(body) if signed_by_slack else {"X-Slack-Request-Timestamp": "1"}
+    headers["Content-Type"] = content_type
+    before = bot.snapshot()
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, headers))
+    assert status == (400 if signed_by_slack else 401)
+    assert bot.snapshot() == before
+
+
+@pytest.mark.parametrize("timestamp", ["²", "１２３", "١٢٣٤٥٦٧٨٩٠", " 123", "12e3"])
+def test_a_timestamp_of_anything_but_ascii_digits_gets_401(bot: Bot, timestamp: str) -> None:
+    body = wire.slash_command("/timeline", "note hello", channel_id=bot.channel)
+    headers = {**signed(body), "X-Slack-Request-Timestamp": timestamp}
+    raw = {k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}
+    status, _ = assert_harmless(bot, lambda: send(bot.events_url, body, raw))
+    assert status == 401
+
+
+SIGNED_BUT_MALFORMED = [
+    pytest.param(
+        {"type": "view_submission", "user": {"id": "U_ALICE"}, "view": {}}, id="no-view-type"
+    ),
+    pytest.param(
+        {"type": "view_submission", "user": {"id": "U_ALICE"}, "view": []}, id="view-list"
+    ),
+    pytest.param(
+        {"type": "block_actions", "user": {"id": "U_ALICE"}, "actions": "x"}, id="actions-str"
+    ),
+    pytest.param({"type": "block_actions", "user": "U_ALICE", "actions": [{}]}, id="user-str"),
+]
+
+
+@pytest.mark.parametrize("payload", SIGNED_BUT_MALFORMED)
+def test_a_signed_malformed_interaction_gets_no_5xx_and_no_traceback(
+    bot: Bot, payload: dict[str, Any]
+) -> None:
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    before = bot.snapshot()
+    assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    assert bot.snapshot() == before
+
+
+@pytest.mark.parametrize("event", [["pin_added"], "pin_added", 42, None])
+def test_a_signed_event_that_is_not_an_object_gets_no_5xx_and_no_traceback(
+    bot: Bot, event: object
+) -> None:
+    envelope = {
+        "token": wire.VERIFICATION_TOKEN, "team_id": wire.TEAM_ID, "api_app_id": "A1",
+        "type": "event_callback", "event_id": f"Ev{time.time_ns()}", "event_time": 1,
+        "event": event,
+    }  # fmt: skip
+    body = json.dumps(envelope).encode()
+    headers = {**signed(body), "Content-Type": "application/json"}
+    before = bot.snapshot()
+    assert_harmless(bot, lambda: send(bot.events_url, body, headers))
+    assert bot.snapshot() == before
+
+
+# --- issue 16: what the bot repeats never pings a group, lies about a link, or runs as HTML --
+
+
+def posted_since(bot: Bot, count: int, method: str = "chat.postMessage") -> list[str]:
+    """Text of every call to ``method`` after the first ``count``, once the bot is idle."""
+    bot.settle()
+    return [json.dumps(call.params) for call in bot.fake.calls_to(method)[count:]]
+
+
+def test_group_mentions_people_typed_are_repeated_as_plain_text(bot: Bot) -> None:
+    before = len(bot.fake.calls_to("chat.postMessage"))
+    typed = "note <!channel> <!here|here> <!everyone> <!subteam^S0ONCALL|@oncall> ask <@U_BOB>"
+    body = wire.slash_command("/timeline", typed, channel_id=bot.channel)
+    status, ack = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    assert status == 200
+    said = " ".join([ack.decode(), *posted_since(bot, before)])
+    assert "@channel" in said and "@here" in said and "@everyone" in said and "@oncall" in said
+    assert "<!" not in said
+    assert "<@U_BOB>" in said  # a person is still mentioned
+
+
+def test_a_declared_title_cannot_ping_the_channel_from_the_topic_or_the_intro(bot: Bot) -> None:
+    topics, posts = (
+        len(bot.fake.calls_to("conversations.setTopic")),
+        len(bot.fake.calls_to("chat.postMessage")),
+    )
+    body = wire.slash_command("/incident", "start sev3 <!here> DB down", channel_id="C_GENERAL")
+    assert assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))[0] == 200
+    bot.fake.wait_for("conversations.setTopic", count=topics + 1)
+    said = posted_since(bot, topics, "conversations.setTopic") + posted_since(bot, posts)
+    assert said and all("<!here>" not in text for text in said)
+    assert any("@here DB down" in text for text in said)
+
+
+def test_a_link_labelled_with_another_url_shows_its_real_target(bot: Bot) -> None:
+    before = len(bot.fake.calls_to("chat.postMessage"))
+    typed = "note status at <https://evil.example/login|https://status.example.com>"
+    body = wire.slash_command("/timeline", typed, channel_id=bot.channel)
+    status, ack = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    said = " ".join([ack.decode(), *posted_since(bot, before)])
+    assert status == 200 and "https://evil.example/login" in said
+    assert "|https://status.example.com" not in said
+
+
+def test_form_input_is_escaped_before_it_reaches_slack(bot: Bot) -> None:
+    before = len(bot.fake.calls_to("chat.postMessage"))
+    raw = "<!channel> fix <b>auth</b> & retry"
+    payload = {
+        "type": "view_submission",
+        "team": {"id": wire.TEAM_ID, "domain": wire.TEAM_DOMAIN},
+        "user": {"id": "U_ALICE", "username": "alice", "name": "alice", "team_id": wire.TEAM_ID},
+        "api_app_id": "A0001", "token": wire.VERIFICATION_TOKEN,
+        "trigger_id": wire.new_trigger_id(),
+        "view": {
+            "id": f"V{time.time_ns()}", "team_id": wire.TEAM_ID, "type": "modal",
+            "callback_id": "action_add_modal", "private_metadata": bot.channel,
+            "state": {"values": {"text": {"value": {"type": "plain_text_input", "value": raw}}}},
+            "hash": "1764253920.abcdef", "blocks": [],
+        },
+        "response_urls": [], "is_enterprise_install": False,
+    }  # fmt: skip
+    body = wire.interaction(payload)
+    assert assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))[0] == 200
+    said = " ".join(posted_since(bot, before))
+    assert "&lt;b&gt;auth&lt;/b&gt; &amp; retry" in said
+    assert "<b>" not in said and "<!channel>" not in said
+
+
+def test_help_placeholders_are_escaped_for_slack(bot: Bot) -> None:
+    body = wire.slash_command("/incident", "help", channel_id=bot.channel)
+    status, ack = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    text = json.loads(ack).get("text", "") if ack.startswith(b"{") else ack.decode()
+    assert status == 200 and "&lt;field&gt; &lt;text&gt;" in text
+    assert not re.search(r"<(?![@#!]|https?:)[a-z]", text), "an unescaped <placeholder>"
+
+
+def test_the_markdown_draft_holds_no_live_html_and_no_bidi_overrides(bot: Bot) -> None:
+    uploads = len(bot.fake.uploads)
+    for typed in (
+        # As Slack sends slash-command text: &, < and > escaped.
+        "note saw &lt;img src=x onerror=alert(1)&gt; and &lt;script&gt;alert(2)&lt;/script&gt; "
+        "&amp; `&lt;kept&gt;`",
+        "note rollback of build \u202eexe.txt\u2066 done",
+    ):
+        body = wire.slash_command("/timeline", typed, channel_id=bot.channel)
+        assert (
+            assert_harmless(bot, lambda body=body: send(bot.events_url, body, signed(body)))[0]
+            == 200
+        )
+    body = wire.slash_command("/postmortem", "draft", channel_id=bot.channel)
+    assert assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))[0] == 200
+    bot.settle()
+    assert len(bot.fake.uploads) > uploads
+    draft = bot.fake.uploads[-1].content
+    assert "&lt;img src=x onerror=alert(1)&gt;" in draft and "&lt;script&gt;" in draft
+    assert "<img" not in draft and "<script" not in draft
+    assert "`<kept>`" in draft  # code stays code
+    assert not any(ch in draft for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_long_listings_fit_in_one_slack_message_and_say_how_many_more(bot: Bot) -> None:
+    for n in range(55):
+        text = f"add fix number {n} " + "x" * 2900
+        body = wire.slash_command("/action", text, channel_id=bot.channel)
+        assert send(bot.events_url, body, signed(body))[0] == 200
+    body = wire.slash_command("/action", "list", channel_id=bot.channel)
+    status, ack = assert_harmless(bot, lambda: send(bot.events_url, body, signed(body)))
+    text = json.loads(ack).get("text", "") if ack.startswith(b"{") else ack.decode()
+    assert status == 200 and len(text) <= 40_000
+    assert re.search(r"…and \d+ more", text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from dataclasses import replace
@@ -32,7 +33,8 @@ def headings(markdown: str) -> list[tuple[str, str]]:
 
 
 def table_rows(markdown: str) -> list[list[str]]:
-    """Every table, as rows of cells (header first), as the parser splits them."""
+    """Every table, as rows of cells (header first), as the parser splits them and a reader
+    reads them (entities such as ``&gt;`` decoded)."""
     tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
     tables: list[list[str]] = []
     row: list[str] | None = None
@@ -40,7 +42,7 @@ def table_rows(markdown: str) -> list[list[str]]:
         if token.type == "tr_open":
             row = []
         elif token.type in ("th_open", "td_open") and row is not None:
-            row.append(tokens[i + 1].content)
+            row.append(html.unescape(tokens[i + 1].content))
         elif token.type == "tr_close" and row is not None:
             tables.append(row)
             row = None
