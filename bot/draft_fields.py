@@ -24,6 +24,7 @@ from bot.review.workflow import (
     last_change,
     sign_off,
 )
+from bot.safety import markdown_text
 
 
 @dataclass(frozen=True)
@@ -136,16 +137,15 @@ def fill(
     rules = extras.rules or builtin_rules()
     found = links.harvest(links.sources_for(entries, items, names), rules)
     files = [
-        Screenshot(" ".join(e.text.split()), e.permalink, e.at)
-        for e in entries
-        if e.source == "file" and e.permalink
+        Screenshot(e.text, e.permalink, e.at) for e in entries if e.source == "file" and e.permalink
     ]
     shots, seen = [], set()
     every = [*files, *extras.screenshots]
     for shot in sorted(every, key=lambda s: s.at or datetime.max.replace(tzinfo=UTC)):
         if shot.permalink not in seen:
             seen.add(shot.permalink)
-            shots.append(f"{shot.title} ({shot.permalink})")
+            # A file's title is people's words: inert in the Markdown, as every other line.
+            shots.append(f"{markdown_text(' '.join(shot.title.split()))} ({shot.permalink})")
     error_slo = incident.error_slo
     review = extras.review
     person_changes = [*extras.changes]

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain import Incident
 from bot.review.workflow import ROLE_LABELS, Review
+from bot.safety import escape_mrkdwn
 
 APPROVE_ACTION = "review_approve"
 REQUEST_CHANGES_ACTION = "review_request_changes"
@@ -119,16 +120,12 @@ def comment_of(view: dict[str, Any]) -> str:
     return str((block.get(COMMENT_ACTION) or {}).get("value") or "").strip()
 
 
-def escape(text: str) -> str:
-    """Modal text arrives raw: escape it before it reaches a Slack message."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def changes_requested_text(
     incident: Incident, role: str, reviewer_id: str, author_id: str | None, comment: str
 ) -> str:
     to = f"<@{author_id}>, " if author_id else ""
-    quoted = "\n".join(f"> {line}" for line in escape(comment).splitlines() or [""])
+    # Modal text arrives raw: escaped before it reaches a Slack message.
+    quoted = "\n".join(f"> {line}" for line in escape_mrkdwn(comment).splitlines() or [""])
     return (
         f"✏️ {to}<@{reviewer_id}> asks for changes to the post-mortem of {incident.id} "
         f"({ROLE_LABELS[role]}); it is back in DRAFT:\n{quoted}"
