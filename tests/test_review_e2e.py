@@ -180,6 +180,7 @@ def test_one_reminder_after_two_working_days(
     slack: SlackDriver, clock: FakeClock, deps: Deps
 ) -> None:
     client = make_client(BOT_TOKEN, slack.fake.base_url)
+    clock.now = clock.now.replace(microsecond=654321)  # a real clock's; the store keeps seconds
     channel = slack.start_incident()
     slack.command("/postmortem", "review technical <@U_BOB|bob>", channel_id=channel)
     wait_until(lambda: len(dms_to(slack, "U_BOB")) == 1)

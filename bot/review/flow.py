@@ -15,6 +15,7 @@ from bot.domain import Incident
 from bot.review import blocks
 from bot.review import workflow as wf
 from bot.review.settings import ReviewSettings
+from bot.store.connection import to_db_time
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -117,7 +118,7 @@ def request(
                 kind=REMIND_JOB,
                 key=f"review:remind:{incident.id}:{role}:{_iso(reviewer.requested_at)}",
                 payload={"role": role, "user_id": reviewer.user_id,
-                         "requested_at": _iso(reviewer.requested_at)},
+                         "requested_at": to_db_time(reviewer.requested_at)},
                 now=now,
                 incident_id=incident.id,
                 run_after=wf.add_working_days(reviewer.requested_at, settings.reminder_days),

@@ -20,6 +20,7 @@ from bot.jobs import GiveUp, Jobs, is_permanent
 from bot.review import blocks
 from bot.review import workflow as wf
 from bot.review.flow import POST_JOB, REMIND_JOB, REQUEST_JOB, author_of
+from bot.store.connection import to_db_time
 from bot.store.jobs import Job
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ def run_remind(job: Job, deps: Deps, client: WebClient) -> None:
         or review.status != wf.UNDER_REVIEW
         or reviewer.approved_at is not None
         or reviewer.user_id != job.payload.get("user_id")
-        or reviewer.requested_at != datetime.fromisoformat(str(job.payload.get("requested_at")))
+        # as stored: to the second
+        or to_db_time(reviewer.requested_at) != job.payload.get("requested_at")
     ):
         return  # answered, replaced or asked again since: that request needs no reminder
     url, _ = deps.store.reviews.draft_link(incident_id=incident.id)
