@@ -12,6 +12,7 @@ import jinja2
 from bot.job_kinds import all_kinds
 from bot.jobs import Jobs
 from bot.membership import ChannelMembers
+from bot.review.settings import ReviewSettings
 from bot.store import Store
 from bot.users import UserDirectory
 
@@ -31,13 +32,20 @@ class Deps:
     templates: jinja2.Environment
     jobs: Jobs
     members: ChannelMembers = field(default_factory=ChannelMembers)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.
         return self
 
 
-def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = system_clock) -> Deps:
+def build_deps(
+    *,
+    store: Store,
+    templates: jinja2.Environment,
+    clock: Clock = system_clock,
+    review: ReviewSettings | None = None,
+) -> Deps:
     """Wire the services together."""
     return Deps(
         store=store,
@@ -45,4 +53,5 @@ def build_deps(*, store: Store, templates: jinja2.Environment, clock: Clock = sy
         users=UserDirectory(store, clock),
         templates=templates,
         jobs=all_kinds(),
+        review=review or ReviewSettings(),
     )

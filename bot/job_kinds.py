@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bot import work
 from bot.canvas import service as canvas
 from bot.jobs import Jobs
+from bot.review import jobs as review_jobs
 
 
 def all_kinds() -> Jobs:
@@ -21,4 +22,5 @@ def all_kinds() -> Jobs:
 REGISTRATIONS: list[Callable[[Jobs], None]] = [
     work.register_jobs,
     canvas.register_jobs,
+    review_jobs.register_jobs,
 ]

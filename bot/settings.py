@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bot.durability import DurabilitySettings
+from bot.review.settings import ReviewSettings
 
 DEFAULT_DB_PATH = "./incidents.db"
 DEFAULT_PORT = 3000
@@ -39,6 +40,7 @@ class Settings:
     nudge_escalate_after: int = 3
     nudge_anytime: bool = False
     durability: DurabilitySettings = field(default_factory=DurabilitySettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     @property
     def socket_mode(self) -> bool:
@@ -176,6 +178,7 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         nudge_escalate_after=_positive_int(env, "NUDGE_ESCALATE_AFTER", 3),
         nudge_anytime=_flag(env, "NUDGE_ANYTIME"),
         durability=DurabilitySettings.from_env(env),
+        review=ReviewSettings.from_env(env),
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,

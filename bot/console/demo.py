@@ -1,8 +1,10 @@
 """``incident-bot demo``: a checkout outage replayed through the shell, start to post-mortem.
 
 Three people in three timezones (alice in Berlin, bob in New York, carol in Tokyo) declare,
-record, pin, add action items, get nudged and draft the post-mortem, on a fixed clock and a
-fresh database, so every run writes the same draft.
+record, pin, add action items, get nudged, have the post-mortem reviewed and approved by bob,
+alice and dave, and draft it, on a fixed clock and a fresh database, so every run writes the
+same draft. The closing note lists what the draft still leaves as placeholders outside the
+sections people write, and why the data cannot give it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from bot import gaps
 from bot.console import repl
 from bot.console.session import ShellClock, open_session
 from bot.deps import build_deps
@@ -47,20 +50,20 @@ SCRIPT = """\
 /timeline escalated paged @carol, payments on-call
 :time +3m
 :as carol
-/timeline finding v42 lowered the payments client pool from 50 to 5 connections
-:pin Config diff v41 → v42: payments.pool.max 50 → 5 https://git.example.com/checkout/commit/8f3c2a1
+/timeline finding v42 lowered the payments client pool from 50 to 5 connections: https://kibana.example.com/app/discover#/?query=pool%20exhausted
+:pin Config diff v41 → v42: payments.pool.max 50 → 5 https://github.com/example/checkout/commit/8f3c2a1
 :time +3m
 :as bob
 /timeline mitigated rolled checkout-api back to v41
 :time +4m
 :as alice
-/timeline communicated status page: checkout degraded, recovering
+/timeline communicated status page: checkout degraded, recovering https://status.example.com/incidents/ckt42
 :time +2m
 :as bob
 /timeline monitoring 5xx rate back under 0.1%, watching for 30 minutes
 :time +15m
 :as carol
-/timeline fixed payments.pool.max restored to 50 and v43 deployed
+/timeline fixed payments.pool.max restored to 50 and v43 deployed (change CHG-1042: https://example.atlassian.net/browse/CHG-1042)
 :time +10m
 :as alice
 /incident resolve checkout stable for 30 minutes; v43 carries the restored pool size
@@ -71,6 +74,7 @@ SCRIPT = """\
 /incident set users-affected about 18,000 customers
 /incident set services checkout-api, payments-client
 /incident set regions eu-west-1, us-east-1
+/incident set error-rate 31%
 /postmortem status
 /timeline
 # --- Action items and an overdue nudge (issue 3) ---------------------------------------
@@ -81,6 +85,19 @@ SCRIPT = """\
 :time 2026-12-02 15:10
 :as bob
 :click 1
+# --- Review and sign-off (issue 13): carol wrote it; bob, alice and dave review -----------
+:as carol
+/postmortem review @bob @alice
+:as dave America/Chicago
+:as carol
+/postmortem review final @dave
+:as bob
+:click 1
+:as alice
+/postmortem approve
+:time +1h
+:as dave
+:click 5
 # --------------------------------------------------------------------------------------
 :as alice
 /postmortem draft
@@ -119,6 +136,8 @@ def run(
                 code = repl.run_script(session, SCRIPT.splitlines(), err=err, name="demo")
                 saved = session.screen.saved_files
                 summary = _summary(store, session.channel.id) if code == 0 else ""
+                if summary and saved:  # the closing note: what the data could not fill
+                    summary += "\n" + gaps.closing_note(saved[-1].read_text(encoding="utf-8"))
         finally:
             store.close()
     return DemoResult(code=code, draft=saved[-1] if saved else None, summary=summary)

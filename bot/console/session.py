@@ -46,6 +46,7 @@ from bot.deps import Deps
 from bot.domain import is_incident_channel_name
 from bot.harness import BoltDriver, SlackStandIn, TrackingExecutor, wire
 from bot.harness.driver import ErrorLog, ack_body
+from bot.review import jobs as review_jobs
 
 __all__ = ["Outcome", "Session", "ShellClock", "is_query", "open_session", "parse_time_jump"]
 
@@ -448,13 +449,22 @@ def job_sweep_hook(session: Session) -> TickHook:
     when their backoff is over; it asks to be woken then."""
 
     def sweep(now: datetime) -> datetime | None:
+        review_jobs.followup_scan(session.deps, now=now)  # as production's sweep does
         report = session.deps.jobs.sweep(deps=session.deps, client=session.client)
         if report.retrying or report.failed:
             session.screen.note(
                 f"⚙ job sweep at {now:%a %H:%M} UTC: {len(report.done)} done, "
                 f"{len(report.retrying)} to retry, {len(report.failed)} failed for good"
             )
-        return session.deps.store.jobs.next_run()
+        wake = [
+            at
+            for at in (
+                session.deps.store.jobs.next_run(),
+                review_jobs.next_followup(session.deps, now=now),
+            )
+            if at is not None
+        ]
+        return min(wake) if wake else None
 
     return sweep
 

@@ -2,9 +2,8 @@
 
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
-``store.items``, ``store.nudges``, ``store.users`` and ``store.jobs``.
-``store.items``, ``store.nudges``, ``store.outbox``, ``store.users``, ``store.jobs`` and
-``store.canvases``.
+``store.items``, ``store.nudges``, ``store.users``, ``store.jobs``, ``store.commands``,
+``store.canvases`` and ``store.reviews``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
@@ -26,6 +25,7 @@ from bot.store.incidents import Incidents
 from bot.store.items import Items
 from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
+from bot.store.reviews import Reviews
 from bot.store.timeline import Timeline
 from bot.store.users import CachedUser, Users
 
@@ -52,6 +52,7 @@ class Store:
         self.jobs = JobRows(self.connections)
         self.commands = Commands(self.connections)
         self.canvases = CanvasRepository(self.connections)
+        self.reviews = Reviews(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an
