@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    known = (*POSTMORTEM_SUBCOMMANDS, *review.SUBCOMMANDS)
+    known = POSTMORTEM_SUBCOMMANDS
     subcommand, args = split_subcommand(command.get("text", ""), known)
     if subcommand in review.SUBCOMMANDS:
         review.handle_command(ack, command, context, deps, subcommand, args)

@@ -11,13 +11,16 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import blocks as bot_blocks
+from bot import membership
 from bot.deps import Deps
+from bot.domain import Incident
 from bot.jobs import promise, run_promised
-from bot.parsing import UsageError
-from bot.review import blocks, flow, grammar
+from bot.parsing import REVIEW_SUBCOMMANDS, REVIEW_USAGE, UsageError, parse_review
+from bot.review import blocks, flow
+from bot.review.workflow import ROLE_LABELS
 
-SUBCOMMANDS = grammar.SUBCOMMANDS
-USAGE = f"{grammar.REVIEW_USAGE}, `/postmortem approve` and `/postmortem archive`"
+SUBCOMMANDS = REVIEW_SUBCOMMANDS
+USAGE = f"{REVIEW_USAGE}, `/postmortem approve` and `/postmortem archive`"
 
 
 def handle_command(
@@ -25,7 +28,7 @@ def handle_command(
 ) -> None:
     """`/postmortem review …`, `/postmortem approve`, `/postmortem archive`."""
     try:
-        parsed = grammar.parse(action, args)
+        parsed = parse_review(action, args)
     except UsageError as error:
         ack(text=str(error))
         return
@@ -33,16 +36,17 @@ def handle_command(
     if incident is None:
         ack(text=bot_blocks.not_incident_channel_text(f"/postmortem {action}"))
         return
-    user_id = command["user_id"]
+    user_id, trigger_id = command["user_id"], command.get("trigger_id")
     if parsed.action == "review":
+        workspace = {"team_id": command.get("team_id"), "team_domain": command.get("team_domain")}
         step = flow.request(
-            deps, incident, list(parsed.assignments), user_id=user_id,
-            settings=deps.review, channel_id=command["channel_id"],
+            deps, incident, list(parsed.assignments), user_id=user_id, settings=deps.review,
+            channel_id=command["channel_id"], workspace=workspace, trigger_id=trigger_id,
         )  # fmt: skip
     elif parsed.action == "approve":
-        step = flow.approve(deps, incident, user_id=user_id)
+        step = flow.approve(deps, incident, user_id=user_id, trigger_id=trigger_id)
     else:
-        step = flow.archive(deps, incident, user_id=user_id)
+        step = flow.archive(deps, incident, user_id=user_id, trigger_id=trigger_id)
     for job_id in step.job_ids:
         promise(context, job_id)
     ack(text=step.text)
@@ -55,15 +59,31 @@ def _clicked(body: dict[str, Any], action: dict[str, Any], deps: Deps) -> tuple[
     return (incident, target[1]) if incident is not None and target else None
 
 
+def _refusal(deps: Deps, incident: Incident, role: str, user_id: str) -> str | None:
+    """Why ``user_id`` may not use a button of the ``role`` line (``bot.membership``)."""
+    review = deps.store.reviews.get(incident_id=incident.id)
+    asked = review.reviewers.get(role) if review else None
+    if membership.may_answer_review(asked.user_id if asked else None, user_id):
+        return None
+    if asked is None:
+        return "This review request no longer exists, so nothing changed."
+    return membership.REVIEW_NOT_YOURS.format(line=ROLE_LABELS[role], asked=asked.user_id)
+
+
 def handle_approve_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps
 ) -> None:
     clicked = _clicked(body, action, deps)
+    user_id = body["user"]["id"]
     if clicked is None:
         context["review_answer"] = ("This review request no longer exists.", False)
+    elif refusal := _refusal(deps, *clicked, user_id):
+        context["review_answer"] = (refusal, False)
     else:
         incident, role = clicked
-        step = flow.approve(deps, incident, user_id=body["user"]["id"], role=role)
+        step = flow.approve(
+            deps, incident, user_id=user_id, role=role, trigger_id=body.get("trigger_id")
+        )
         for job_id in step.job_ids:
             promise(context, job_id)
         context["review_answer"] = (step.text, step.outcome is not None)
@@ -75,11 +95,14 @@ def handle_changes_button(
 ) -> None:
     """Open the modal, unless the clicker may not answer for that role."""
     clicked = _clicked(body, action, deps)
+    user_id = body["user"]["id"]
     if clicked is None:
         context["review_answer"] = ("This review request no longer exists.", False)
     else:
         incident, role = clicked
-        refusal = flow.check_can_answer(deps, incident.id, user_id=body["user"]["id"], role=role)
+        refusal = _refusal(deps, incident, role, user_id) or flow.check_can_answer(
+            deps, incident.id, user_id=user_id, role=role
+        )
         if refusal is None:
             context["review_modal"] = blocks.request_changes_modal(incident.id, role)
         else:
@@ -117,9 +140,14 @@ def handle_changes_submission(
     if incident is None or target is None:
         ack(response_action="errors", errors={blocks.COMMENT_BLOCK: "This review is gone."})
         return
+    refusal = _refusal(deps, incident, target[1], body["user"]["id"])
+    if refusal is not None:
+        ack(response_action="errors", errors={blocks.COMMENT_BLOCK: refusal})
+        return
     step = flow.request_changes(
-        deps, incident, user_id=body["user"]["id"], role=target[1], comment=comment
-    )
+        deps, incident, user_id=body["user"]["id"], role=target[1], comment=comment,
+        trigger_id=body.get("trigger_id"),
+    )  # fmt: skip
     if step.outcome is None:
         ack(response_action="errors", errors={blocks.COMMENT_BLOCK: step.text})
         return

@@ -8,10 +8,14 @@ from bot.parsing.commands import (
     INCIDENT_SUBCOMMANDS,
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
+    REVIEW_SUBCOMMANDS,
+    REVIEW_USAGE,
     START_USAGE,
+    ReviewCommand,
     StartInput,
     TimelineInput,
     parse_kind,
+    parse_review,
     parse_start,
     parse_timeline,
     split_subcommand,
@@ -33,8 +37,10 @@ from bot.parsing.times import (
 
 __all__ = [
     "AHEAD_LIMIT", "DURATION_EXAMPLES", "FUTURE_TOLERANCE", "INCIDENT_SUBCOMMANDS", "MAX_TEXT",
-    "POSTMORTEM_SUBCOMMANDS", "POSTMORTEM_USAGE", "START_USAGE", "TIMELINE_USAGE", "ParsedTime",
+    "POSTMORTEM_SUBCOMMANDS", "POSTMORTEM_USAGE", "REVIEW_SUBCOMMANDS", "REVIEW_USAGE",
+    "ReviewCommand", "START_USAGE", "TIMELINE_USAGE", "ParsedTime",
     "StartInput", "TimelineInput", "UsageError", "clean_text", "echo_time", "mentioned_user_ids",
-    "needs_user_timezone", "parse_duration", "parse_kind", "parse_leading_time", "parse_start",
+    "needs_user_timezone", "parse_duration", "parse_kind", "parse_leading_time", "parse_review",
+    "parse_start",
     "parse_timeline", "slack_to_text", "split_subcommand", "unknown_subcommand", *_messages_all,
 ]  # fmt: skip

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from bot.domain import Incident
+from bot.parsing import clean_text
 from bot.review.workflow import ROLE_LABELS, Review
 from bot.safety import escape_mrkdwn
 
@@ -114,18 +115,19 @@ def request_changes_modal(incident_id: str, role: str) -> dict[str, Any]:
 
 
 def comment_of(view: dict[str, Any]) -> str:
-    """The comment typed into the modal ("" when missing)."""
+    """The comment typed into the modal ("" when missing): modal text arrives raw, so it is
+    escaped for Slack and cleaned as every text the bot repeats (``clean_text``)."""
     values = (view.get("state") or {}).get("values") or {}
     block = values.get(COMMENT_BLOCK) or {}
-    return str((block.get(COMMENT_ACTION) or {}).get("value") or "").strip()
+    return clean_text(escape_mrkdwn(str((block.get(COMMENT_ACTION) or {}).get("value") or "")))
 
 
 def changes_requested_text(
     incident: Incident, role: str, reviewer_id: str, author_id: str | None, comment: str
 ) -> str:
     to = f"<@{author_id}>, " if author_id else ""
-    # Modal text arrives raw: escaped before it reaches a Slack message.
-    quoted = "\n".join(f"> {line}" for line in escape_mrkdwn(comment).splitlines() or [""])
+    # ``comment`` is escaped and cleaned already (``comment_of``).
+    quoted = "\n".join(f"> {line}" for line in comment.splitlines() or [""])
     return (
         f"✏️ {to}<@{reviewer_id}> asks for changes to the post-mortem of {incident.id} "
         f"({ROLE_LABELS[role]}); it is back in DRAFT:\n{quoted}"

@@ -6,12 +6,14 @@ No Slack calls here: the jobs (``bot/review/jobs.py``) make them after the ack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.canvas import service as canvas
 from bot.domain import Incident
+from bot.membership import REPLAYED
 from bot.review import blocks
 from bot.review import workflow as wf
 from bot.review.settings import ReviewSettings
@@ -48,13 +50,26 @@ def _apply(
     incident: Incident,
     decide: Callable[[wf.Review], wf.Outcome],
     follow: Callable[[wf.Outcome, list[int]], None],
+    *,
+    trigger_id: str | None = None,
 ) -> Step:
-    """Decide and store; ``follow`` adds the outcome's jobs in the same transaction."""
+    """Decide and store; ``follow`` adds the outcome's jobs in the same transaction, with the
+    refresh of the canvas that shows the new status. A replayed request (its ``trigger_id``
+    handled already) changes nothing; a refusal leaves no trace, not even the claim."""
     job_ids: list[int] = []
+    now = deps.clock()
+
+    def then(outcome: wf.Outcome) -> None:
+        follow(outcome, job_ids)
+        key = f"{incident.id}:review:{outcome.event}:{_iso(now)}:{outcome.review.updated_by}"
+        refresh = canvas.queue_refresh(deps, incident.id, key=key, now=now)
+        job_ids.extend([refresh] if refresh is not None else [])
+
     try:
-        outcome = deps.store.reviews.change(
-            incident_id=incident.id, decide=decide, then=lambda o: follow(o, job_ids)
-        )
+        with deps.store.transaction():
+            if not deps.store.commands.claim(trigger_id=trigger_id, now=now):
+                return Step(text=REPLAYED)
+            outcome = deps.store.reviews.change(incident_id=incident.id, decide=decide, then=then)
     except wf.ReviewRefusal as refusal:
         return Step(text=str(refusal))
     return Step(
@@ -94,8 +109,11 @@ def request(
     user_id: str,
     settings: ReviewSettings,
     channel_id: str,
+    workspace: Mapping[str, str | None] | None = None,
+    trigger_id: str | None = None,
 ) -> Step:
-    """Name reviewers (or ask the named ones again): DMs now, one reminder later."""
+    """Name reviewers (or ask the named ones again): DMs now, one reminder later.
+    ``workspace`` (``team_id``, ``team_domain``) makes the canvas's address for the DMs."""
     now = deps.clock()
 
     def follow(outcome: wf.Outcome, job_ids: list[int]) -> None:
@@ -105,7 +123,7 @@ def request(
             deps.store.jobs.add(
                 kind=REQUEST_JOB,
                 key=key,
-                payload={"roles": outcome.notify},
+                payload={"roles": outcome.notify, **dict(workspace or {})},
                 now=now,
                 incident_id=incident.id,
                 requested_by=user_id,
@@ -118,7 +136,8 @@ def request(
                 kind=REMIND_JOB,
                 key=f"review:remind:{incident.id}:{role}:{_iso(reviewer.requested_at)}",
                 payload={"role": role, "user_id": reviewer.user_id,
-                         "requested_at": to_db_time(reviewer.requested_at)},
+                         "requested_at": to_db_time(reviewer.requested_at),
+                         **dict(workspace or {})},
                 now=now,
                 incident_id=incident.id,
                 run_after=wf.add_working_days(reviewer.requested_at, settings.reminder_days),
@@ -127,10 +146,17 @@ def request(
     def decide(review: wf.Review) -> wf.Outcome:
         return wf.request(review, assignments, by=user_id, author_id=author_of(incident), now=now)
 
-    return _apply(deps, incident, decide, follow)
+    return _apply(deps, incident, decide, follow, trigger_id=trigger_id)
 
 
-def approve(deps: Deps, incident: Incident, *, user_id: str, role: str | None = None) -> Step:
+def approve(
+    deps: Deps,
+    incident: Incident,
+    *,
+    user_id: str,
+    role: str | None = None,
+    trigger_id: str | None = None,
+) -> Step:
     """Sign the reviewer's line; the last signature tells the channel."""
     now = deps.clock()
     return _apply(
@@ -138,6 +164,7 @@ def approve(deps: Deps, incident: Incident, *, user_id: str, role: str | None = 
         incident,
         lambda review: wf.approve(review, user_id=user_id, now=now, role=role),
         lambda outcome, job_ids: _announce_approval(deps, incident, outcome, user_id, now, job_ids),
+        trigger_id=trigger_id,
     )
 
 
@@ -152,7 +179,13 @@ def check_can_answer(deps: Deps, incident_id: str, *, user_id: str, role: str) -
 
 
 def request_changes(
-    deps: Deps, incident: Incident, *, user_id: str, role: str, comment: str
+    deps: Deps,
+    incident: Incident,
+    *,
+    user_id: str,
+    role: str,
+    comment: str,
+    trigger_id: str | None = None,
 ) -> Step:
     """Back to DRAFT, and the comment in the incident channel, to the author."""
     now = deps.clock()
@@ -168,14 +201,16 @@ def request_changes(
         incident,
         lambda review: wf.request_changes(review, user_id=user_id, now=now, role=role),
         follow,
+        trigger_id=trigger_id,
     )
 
 
-def archive(deps: Deps, incident: Incident, *, user_id: str) -> Step:
+def archive(deps: Deps, incident: Incident, *, user_id: str, trigger_id: str | None = None) -> Step:
     now = deps.clock()
     return _apply(
         deps,
         incident,
         lambda review: wf.archive(review, user_id=user_id, now=now),
         lambda outcome, job_ids: None,
+        trigger_id=trigger_id,
     )

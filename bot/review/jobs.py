@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import followup, postmortem
+from bot.canvas import service as canvas
 from bot.domain import Incident
 from bot.jobs import GiveUp, Jobs, is_permanent
 from bot.review import blocks
@@ -100,7 +101,10 @@ def run_request(job: Job, deps: Deps, client: WebClient) -> None:
     if review is None:
         return
     url, key = deps.store.reviews.draft_link(incident_id=incident.id)
-    if key != job.key:
+    live = canvas.live_link(deps, incident.id, job.payload)
+    if live is not None:  # the canvas is the post-mortem: its refresh shows UNDER REVIEW
+        url = live
+    elif key != job.key:
         try:
             url = upload_draft(deps, client, incident, blocks.sent_for_review_text(review))
         except SlackApiError as exc:
@@ -145,7 +149,8 @@ def run_remind(job: Job, deps: Deps, client: WebClient) -> None:
         or to_db_time(reviewer.requested_at) != job.payload.get("requested_at")
     ):
         return  # answered, replaced or asked again since: that request needs no reminder
-    url, _ = deps.store.reviews.draft_link(incident_id=incident.id)
+    url = canvas.live_link(deps, incident.id, job.payload)
+    url = url or deps.store.reviews.draft_link(incident_id=incident.id)[0]
     _dm(
         client,
         job,
@@ -207,6 +212,14 @@ def run_followup(job: Job, deps: Deps, client: WebClient) -> None:
         text = followup.follow_up_text(incident.id, context.extra.followup)
         post_once(client, job, incident.channel_id, job.key, text=text)
         deps.store.reviews.mark_followup_posted(incident_id=incident.id, now=deps.clock())
+    # The ticked figures reach the canvas by its refresh, else the channel as a new file.
+    with deps.store.transaction():
+        refresh = canvas.queue_refresh(
+            deps, incident.id, key=f"{incident.id}:followup", now=deps.clock()
+        )
+    if refresh is not None:
+        deps.jobs.run(refresh, deps=deps, client=client)
+        return
     upload_draft(deps, client, incident, "📈 The post-mortem with its 30-day follow-up figures.")
 
 

@@ -57,7 +57,7 @@ def upload(job: Job, deps: Deps, client: WebClient) -> None:
         return
     draft = postmortem.draft_for(
         deps.store, incident, names=lambda user_ids: deps.users.names(client, user_ids),
-        now=deps.clock(), requested_by=job.payload["user_id"],
+        now=deps.clock(), requested_by=job.payload["user_id"], templates=deps.templates,
     )  # fmt: skip
     try:
         markdown = postmortem.render(deps.templates, draft)
