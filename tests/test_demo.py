@@ -211,6 +211,18 @@ def test_the_review_signs_every_line_and_links_are_harvested(
         assert line in draft, line
 
 
+def test_the_review_dms_link_the_canvas_and_each_answer_refreshes_it(
+    demo: tuple[subprocess.CompletedProcess[str], str],
+) -> None:
+    result, _ = demo
+    review = result.stdout.split("/postmortem review @bob @alice", 1)[1]
+    review = review.split(":edit What Went Well", 1)[0]
+    asked = review.split("[DM to bob]", 1)[1].split("[1] Approve", 1)[0]
+    assert "/docs/T0001/F0CANVAS" in asked and "/files/" not in asked
+    assert "uploaded" not in review  # the canvas is the post-mortem, no file beside it
+    assert review.count("canvas: Review and Approval replaced") >= 3
+
+
 def test_the_closing_note_lists_each_placeholder_left_and_why(
     demo: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:

@@ -1,10 +1,10 @@
 """``incident-bot demo``: a checkout outage replayed through the shell, start to post-mortem.
 
 Three people in three timezones (alice in Berlin, bob in New York, carol in Tokyo) declare,
-record, pin, add action items, get nudged, have the post-mortem reviewed and approved by bob,
-alice and dave, and draft it, on a fixed clock and a fresh database, so every run writes the
-same draft. The closing note lists what the draft still leaves as placeholders outside the
-sections people write, and why the data cannot give it.
+record, pin, add action items, get nudged, draft the post-mortem in the channel's canvas and
+have it reviewed and approved there by bob, alice and dave, on a fixed clock and a fresh
+database, so every run writes the same draft. The closing note lists what the draft still
+leaves as placeholders outside the sections people write, and why the data cannot give it.
 """
 
 from __future__ import annotations
@@ -85,7 +85,11 @@ SCRIPT = """\
 :time 2026-12-02 15:10
 :as bob
 :click 1
-# --- Review and sign-off (issue 13): carol wrote it; bob, alice and dave review -----------
+# --------------------------------------------------------------------------------------
+:as alice
+/postmortem draft
+# --- Review and sign-off (issue 13): carol wrote it; bob, alice and dave review; the DMs ---
+# --- link the canvas, and each answer refreshes it ---------------------------------------
 :as carol
 /postmortem review @bob @alice
 :as dave America/Chicago
@@ -98,10 +102,8 @@ SCRIPT = """\
 :time +1h
 :as dave
 :click 5
-# --------------------------------------------------------------------------------------
-:as alice
-/postmortem draft
 # --- The living document (issue 12): people write in the canvas, the bot keeps refreshing ---
+:as alice
 :edit What Went Well = - **Detection**: PagerDuty paged bob 3 minutes after the deploy
 :edit What Went Well += - **Response**: rolled back in 17 minutes, across three timezones
 /postmortem draft

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot import blocks, checklist, postmortem
 from bot.canvas import service as canvas
@@ -25,11 +26,13 @@ from bot.work import draft as drafts
 log = logging.getLogger(__name__)
 
 
-def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def handle_postmortem(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     known = POSTMORTEM_SUBCOMMANDS
     subcommand, args = split_subcommand(command.get("text", ""), known)
     if subcommand in review.SUBCOMMANDS:
-        review.handle_command(ack, command, context, deps, subcommand, args)
+        review.handle_command(ack, command, context, client, deps, subcommand, args)
         return
     if subcommand == "help":
         ack(

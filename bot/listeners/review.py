@@ -24,7 +24,13 @@ USAGE = f"{REVIEW_USAGE}, `/postmortem approve` and `/postmortem archive`"
 
 
 def handle_command(
-    ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps, action: str, args: str
+    ack: Ack,
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    deps: Deps,
+    action: str,
+    args: str,
 ) -> None:
     """`/postmortem review …`, `/postmortem approve`, `/postmortem archive`."""
     try:
@@ -37,6 +43,11 @@ def handle_command(
         ack(text=bot_blocks.not_incident_channel_text(f"/postmortem {action}"))
         return
     user_id, trigger_id = command["user_id"], command.get("trigger_id")
+    if parsed.action == "review" and (
+        outsider := _outsider(client, deps, incident, parsed.assignments)
+    ):
+        ack(text=outsider)
+        return
     if parsed.action == "review":
         workspace = {"team_id": command.get("team_id"), "team_domain": command.get("team_domain")}
         step = flow.request(
@@ -50,6 +61,25 @@ def handle_command(
     for job_id in step.job_ids:
         promise(context, job_id)
     ack(text=step.text)
+
+
+def _outsider(
+    client: WebClient, deps: Deps, incident: Incident, assignments: tuple[tuple[str, str], ...]
+) -> str | None:
+    """Why a private incident's review cannot go to someone named (the DM would show it to
+    a person outside its channel), or None."""
+    if not incident.is_private or not incident.channel_id:
+        return None
+    for _, reviewer in assignments:
+        try:
+            if not deps.members.is_member(client, incident.channel_id, reviewer, before_ack=True):
+                return (
+                    f"<@{reviewer}> is not in this private incident's channel, so I asked "
+                    "nobody: invite them first, then ask again."
+                )
+        except membership.MembershipUnknown:
+            return membership.UNKNOWN
+    return None
 
 
 def _clicked(body: dict[str, Any], action: dict[str, Any], deps: Deps) -> tuple[Any, str] | None:
