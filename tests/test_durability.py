@@ -30,6 +30,10 @@ def entries(store: Store, channel: str) -> list[str]:
     return [e.text for e in typed(store.timeline.for_incident(incident_id=incident.id))]
 
 
+def jobs_of(store: Store, kind: str) -> list[str]:
+    return [row["state"] for row in store.jobs.with_kind(kind=kind)]
+
+
 def committed(path: str, text: str) -> bool:
     """Whether another connection (another process would see the same) reads the entry."""
     conn = sqlite3.connect(path)
@@ -206,6 +210,9 @@ def test_a_full_database_is_reported_and_its_write_refused(
     conn.execute(f"PRAGMA max_page_count = {pages}")
     answers = []
     for n in range(40):  # the free space left in the last pages runs out
+        # The previous entry's reply job settles first: its small write, committed after the
+        # refused one, would otherwise count as "a write succeeded since" (a race, not a bug).
+        wait_until(lambda: not [r for r in jobs_of(store, "timeline_reply") if r != "done"])
         response = slack.command("/timeline", f"note {n} " + "x" * 2500, channel_id=channel)
         answers.append(reply_text(response))
         if answers[-1]:
