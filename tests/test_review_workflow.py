@@ -41,6 +41,10 @@ def test_the_author_cannot_review_and_one_person_signs_one_line() -> None:
     review = requested(("technical", "U_BOB"))
     with pytest.raises(wf.ReviewRefusal, match="already holds the Technical Review"):
         wf.request(review, [("final", "U_BOB")], by=AUTHOR, author_id=AUTHOR, now=NOW)
+    # Bob became the author (the scribe) after he was asked: he cannot sign his own.
+    with pytest.raises(wf.ReviewRefusal, match="author of this post-mortem now"):
+        wf.approve(review, user_id="U_BOB", now=NOW, author_id="U_BOB")
+    assert wf.approve(review, user_id="U_BOB", now=NOW, author_id=AUTHOR).event == "fully_approved"
 
 
 def test_approving_in_full_makes_it_approved_and_a_change_bumps_the_version() -> None:

@@ -162,7 +162,9 @@ def approve(
     return _apply(
         deps,
         incident,
-        lambda review: wf.approve(review, user_id=user_id, now=now, role=role),
+        lambda review: wf.approve(
+            review, user_id=user_id, now=now, role=role, author_id=author_of(incident)
+        ),
         lambda outcome, job_ids: _announce_approval(deps, incident, outcome, user_id, now, job_ids),
         trigger_id=trigger_id,
     )

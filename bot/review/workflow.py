@@ -149,10 +149,23 @@ def _reviewer_for(review: Review, user_id: str, role: str | None) -> str:
     return own
 
 
-def approve(review: Review, *, user_id: str, now: datetime, role: str | None = None) -> Outcome:
-    """Sign the reviewer's own line; the last signature makes the post-mortem APPROVED."""
+def approve(
+    review: Review,
+    *,
+    user_id: str,
+    now: datetime,
+    role: str | None = None,
+    author_id: str | None = None,
+) -> Outcome:
+    """Sign the reviewer's own line; the last signature makes the post-mortem APPROVED. The
+    author (who may have become it since being asked) signs only the Author line."""
     _refuse_if_archived(review)
     own = _reviewer_for(review, user_id, role)
+    if author_id and user_id == author_id:
+        raise ReviewRefusal(
+            f"You are the author of this post-mortem now, so you cannot sign its "
+            f"{ROLE_LABELS[own]}: ask for someone else with `/postmortem review {own} @user`."
+        )
     current = review.reviewers[own]
     if current.approved_at is not None:
         raise ReviewRefusal(
