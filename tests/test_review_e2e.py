@@ -291,7 +291,9 @@ def test_slack_down_for_a_dm_retries_it_and_a_rerun_never_doubles_a_post(
 
     def settled() -> bool:  # the lazy listener's run has ended (not mid-run when time jumps)
         state = deps.store.jobs.state(job_id=request["id"])
-        return state is not None and state["state"] != "running"
+        # It has begun, too: a job still pending before its first claim would be claimed by
+        # the lazy run at the old time and reclaimed by the sweep as stale after the jump.
+        return state is not None and state["attempts"] >= 1 and state["state"] != "running"
 
     for _ in range(4):
         wait_until(settled)
