@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot import capture
 from bot.deps import Deps
 from bot.draft_fields import message_images
-from bot.parsing import message_version, pinned_item
+from bot.parsing import clean_text, message_version, pinned_item
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
     assert incident is not None
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
-        images = [(i.title, i.permalink) for i in message_images(event["item"]["message"])]
+        message = event["item"]["message"]
+        images = [(clean_text(i.title), i.permalink) for i in message_images(message)]
         with deps.store.transaction():  # a pasted screenshot is kept with its message
             deps.store.reviews.add_images(
                 source_key=item.source_key, incident_id=incident.id, images=images
