@@ -150,11 +150,15 @@ def help_text() -> str:
             "• `/incident set &lt;field&gt; &lt;text&gt;`: fill the template (impact, root-cause, "
             "resolution, "
             "availability, error-rate, latency, staleness, users-affected, revenue, features, "
-            "sla-breaches, regions, services, data-sources, started, downtime, slo).",
+            "sla-breaches, regions, services, data-sources, started, downtime, slo, error-slo).",
             "• `/incident show` (this incident) · `/incident list` (open incidents, anywhere).",
             "• `/incident link &lt;source&gt; &lt;id or alert name&gt;`: send an alert's "
             "deliveries (alertmanager, grafana, pagerduty, opsgenie) to this incident's timeline.",
             "• `/postmortem status`: which sections are filled and which are still to write.",
+            "• `/postmortem review @tech [@manager] [@director]` · `/postmortem review "
+            "technical|management|final @user`: ask for the post-mortem's reviews (each reviewer "
+            "gets a DM with Approve and Request changes) · `/postmortem approve`: sign your line "
+            "· `/postmortem archive`.",
             "• `/incident help`: this list.",
         ]
     )

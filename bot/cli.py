@@ -28,6 +28,7 @@ from bot.deps import Deps, build_deps, system_clock
 from bot.domain import Incident, incident_span
 from bot.nudges import NudgePolicy
 from bot.parsing import mentioned_user_ids
+from bot.review import jobs as review_jobs
 from bot.settings import Settings, SettingsError, for_console, for_offline, from_env
 from bot.store import Store
 from bot.trackers import Tracker, make_tracker
@@ -86,7 +87,10 @@ def run(http_mode: bool, port: int | None, host: str, hooks_port: int | None) ->
     )
     store = open_store(settings)
     deps = build_deps(
-        store=store, templates=checked_templates(settings), tracker=tracker_of(settings)
+        store=store,
+        templates=checked_templates(settings),
+        tracker=tracker_of(settings),
+        review=settings.review,
     )
     deps.jobs.lease = timedelta(seconds=settings.durability.job_lease_seconds)
     client = make_client(settings.bot_token, settings.api_url)
@@ -151,6 +155,7 @@ def start_nudges(deps: Deps, client: WebClient, settings: Settings) -> None:
 
     def sweep_jobs() -> None:
         try:
+            review_jobs.followup_scan(deps, now=deps.clock())  # claims become jobs, run below
             report = deps.jobs.sweep(deps=deps, client=client)
         except Exception:  # as above: the next sweep retries
             log.exception("Job sweep failed")
@@ -270,8 +275,8 @@ def console_settings(db_path: str | None) -> Settings:
 
 def checked_templates(settings: Settings) -> jinja2.Environment:
     """The post-mortem template, rendered once with every field so a broken one stops here."""
-    templates = postmortem.make_environment(settings.templates_dir)
     try:
+        templates = postmortem.make_environment(settings.templates_dir)
         postmortem.render(templates, postmortem.sample_context(system_clock()))
     except postmortem.TemplateProblem as exc:
         fail(str(exc))
@@ -419,7 +424,9 @@ def render(incident_id: str, output: Path | None) -> None:
     try:
         incident = find_incident(store, settings, incident_id)
         users = UserDirectory(store, system_clock)
-        draft = postmortem.draft_for(store, incident, names=users.cached_names, now=system_clock())
+        draft = postmortem.draft_for(
+            store, incident, names=users.cached_names, now=system_clock(), templates=templates
+        )
     finally:
         store.close()
     try:

@@ -12,6 +12,7 @@ import jinja2
 from bot.job_kinds import all_kinds
 from bot.jobs import Jobs
 from bot.membership import ChannelMembers
+from bot.review.settings import ReviewSettings
 from bot.store import Store
 from bot.trackers import Tracker
 from bot.users import UserDirectory
@@ -33,6 +34,7 @@ class Deps:
     jobs: Jobs
     members: ChannelMembers = field(default_factory=ChannelMembers)
     tracker: Tracker | None = None  # TRACKER's client, when one is configured
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; services are shared, not copied.
@@ -45,6 +47,7 @@ def build_deps(
     templates: jinja2.Environment,
     clock: Clock = system_clock,
     tracker: Tracker | None = None,
+    review: ReviewSettings | None = None,
 ) -> Deps:
     """Wire the services together."""
     return Deps(
@@ -54,4 +57,5 @@ def build_deps(
         templates=templates,
         jobs=all_kinds(),
         tracker=tracker,
+        review=review or ReviewSettings(),
     )

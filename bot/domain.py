@@ -162,8 +162,15 @@ class Incident:
         value = self.fields.get("slo")
         return float(value) if value else DEFAULT_SLO
 
+    @property
+    def error_slo(self) -> float:
+        """The error-rate SLO in percent of requests (``/incident set error-slo``)."""
+        value = self.fields.get("error-slo")
+        return float(value) if value else DEFAULT_ERROR_SLO
+
 
 DEFAULT_SLO = 99.9
+DEFAULT_ERROR_SLO = 0.1
 
 # `/incident set <field> <text>`: the template's fields, grouped as the template groups them.
 INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -171,7 +178,7 @@ INCIDENT_FIELDS: dict[str, tuple[str, ...]] = {
     "Service level": ("availability", "error-rate", "latency", "staleness"),
     "Business impact": ("users-affected", "revenue", "features", "sla-breaches"),
     "Scope": ("regions", "services", "data-sources"),
-    "Time and SLO": ("started", "downtime", "slo"),
+    "Time and SLO": ("started", "downtime", "slo", "error-slo"),
 }
 FIELD_NAMES = tuple(name for names in INCIDENT_FIELDS.values() for name in names)
 ROLES = ("commander", "comms", "scribe")
@@ -188,7 +195,7 @@ class TimelineEntry:
     text: str
     actor_id: str | None
     actor_name: str | None
-    source: str  # "command", "lifecycle", "pin", "reaction", "shortcut" or "file"
+    source: str  # "command", "lifecycle", "pin", "reaction", "shortcut", "file" or "alert"
     permalink: str | None = None
 
     @property

@@ -8,6 +8,7 @@ from bot import work
 from bot.canvas import service as canvas
 from bot.hooks import posting as alert_posting
 from bot.jobs import Jobs
+from bot.review import jobs as review_jobs
 from bot.trackers import jobs as trackers_jobs
 
 
@@ -25,4 +26,5 @@ REGISTRATIONS: list[Callable[[Jobs], None]] = [
     canvas.register_jobs,
     alert_posting.register_jobs,
     trackers_jobs.register_jobs,
+    review_jobs.register_jobs,
 ]

@@ -177,12 +177,16 @@ def parse_field(args: str, *, now: datetime, tz: tzinfo) -> tuple[str, str]:
                 "`/incident set downtime 37m`."
             )
         return name, str(int(minutes))
-    if name == "slo":
+    if name in ("slo", "error-slo"):
         try:
             slo = float(value.rstrip("%"))
         except ValueError:
             slo = -1.0
         if not 0 < slo < 100:
-            raise UsageError("Give the SLO as a percentage below 100: `/incident set slo 99.95`.")
+            example = "99.95" if name == "slo" else "0.1"
+            raise UsageError(
+                f"Give the {name.upper()} as a percentage below 100: "
+                f"`/incident set {name} {example}`."
+            )
         return name, f"{slo:g}"
     return name, value.replace("\n", " ")

@@ -101,3 +101,13 @@ def may_click(item: ActionItem, incident: Incident | None, user_id: str) -> bool
 
 
 REPLAYED = "That command was handled already, so nothing changed."
+
+REVIEW_NOT_YOURS = (
+    "The {line} was asked of <@{asked}>: only they can answer it, so nothing changed."
+)
+
+
+def may_answer_review(asked_id: str | None, user_id: str) -> bool:
+    """A review DM's buttons act only for the reviewer the line is asked of now: the button
+    itself carries no authority (a forwarded or stale DM, a forged payload)."""
+    return asked_id is not None and asked_id == user_id

@@ -339,6 +339,62 @@ def m0010_canvas(db: Database) -> None:
     )
 
 
+@migrations(name="0011_review")
+def m0011_review(db: Database) -> None:
+    # The post-mortem's review (bot/review/workflow.py): one row per reviewed post-mortem.
+    db.execute(
+        """
+        CREATE TABLE reviews (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+            status TEXT NOT NULL,
+            rounds INTEGER NOT NULL DEFAULT 0,
+            submitted_at TEXT,
+            updated_at TEXT,
+            updated_by TEXT,
+            draft_url TEXT,
+            draft_key TEXT
+        )
+        """
+    )
+    # One line of Review and Approval. draft_key / dm_key name the job that uploaded the draft
+    # for review / sent this reviewer's DM, so a job run again does neither twice.
+    db.execute(
+        """
+        CREATE TABLE review_signers (
+            incident_id TEXT NOT NULL REFERENCES reviews (incident_id),
+            role TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            approved_at TEXT,
+            dm_key TEXT,
+            PRIMARY KEY (incident_id, role)
+        )
+        """
+    )
+    # Images a pinned message carried (a pasted screenshot), for Data and Evidence.
+    db.execute(
+        """
+        CREATE TABLE pinned_images (
+            source_key TEXT NOT NULL,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            title TEXT NOT NULL,
+            permalink TEXT NOT NULL,
+            PRIMARY KEY (source_key, permalink)
+        )
+        """
+    )
+    # The 30-day follow-up post: a row is its claim, posted_at says it went out.
+    db.execute(
+        """
+        CREATE TABLE followups (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+            claimed_at TEXT NOT NULL,
+            posted_at TEXT
+        )
+        """
+    )
+
+
 @migrations(name="0012_alerts")
 def m0012_alerts(db: Database) -> None:
     # Every key a delivery or alert event is known by (durable deduplication across restarts),

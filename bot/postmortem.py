@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from dateutil.relativedelta import relativedelta
 
+from bot import budget, draft_fields
 from bot.domain import (
     DETECTION,
     FIELD_NAMES,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 TEMPLATE_NAME = "postmortem.md.j2"
-MONTH = timedelta(days=30)
 
 
 class TemplateProblem(Exception):
@@ -115,7 +115,6 @@ class DraftContext:
     channel: str | None
     author: str | None
     screenshots: list[str]
-    alert_links: list[str]
     today: str
     next_review_date: str
     updated_by: str | None
@@ -124,7 +123,8 @@ class DraftContext:
     fields: dict[str, str | None] = field(default_factory=dict)
     slo_target: str = "99.9"
     slo_budget: str = "43 minutes (99.9%)"  # at `/incident set slo`, shown even without downtime
-    technical_review: str | None = None
+    # Issue 13's fields (bot.draft_fields): sign-off, links, error budget, follow-up.
+    extra: draft_fields.Filled | None = None
     phases: list[tuple[str, str]] = field(default_factory=list)
     order_warnings: list[str] = field(default_factory=list)
     sections: list[tuple[str, bool]] = field(default_factory=list)
@@ -217,28 +217,24 @@ def _phases(m: Milestones) -> list[tuple[str, str]]:
 def _slo(downtime: timedelta | None, slo_percent: float) -> SloImpact | None:
     if downtime is None or downtime < timedelta(0):
         return None
-    budget = MONTH * (1 - slo_percent / 100)
-    budget_minutes = budget.total_seconds() / 60
-    downtime_minutes = downtime.total_seconds() / 60
-    consumed = downtime_minutes / budget_minutes * 100 if budget_minutes else 100.0
-    over = downtime_minutes - budget_minutes
+    use = budget.spend(allowed_share=budget.availability_share(slo_percent), spent=downtime)
+    over = -budget.minutes(use.remaining)
     return SloImpact(
-        downtime=f"{downtime_minutes:.0f} minutes",
+        downtime=f"{budget.minutes(downtime):.0f} minutes",
         budget=slo_budget(slo_percent),
-        consumed=f"{consumed:.0f}%",
+        consumed=f"{use.consumed_percent:.0f}%",
         remaining=(
             f"0 minutes ({over:.0f} minutes over budget)"
             if over > 0
-            else f"{budget_minutes - downtime_minutes:.0f} minutes"
+            else f"{budget.minutes(use.remaining):.0f} minutes"
         ),
     )
 
 
 def slo_budget(slo_percent: float) -> str:
     """``43 minutes (99.9%)``: a month's error budget at the incident's SLO."""
-    return (
-        f"{(MONTH * (1 - slo_percent / 100)).total_seconds() / 60:.0f} minutes ({slo_percent:g}%)"
-    )
+    allowed = budget.month_budget(budget.availability_share(slo_percent))
+    return f"{budget.minutes(allowed):.0f} minutes ({slo_percent:g}%)"
 
 
 def build_context(
@@ -249,6 +245,7 @@ def build_context(
     now: datetime,
     requested_by: str | None = None,
     items: list[ActionItem] | None = None,
+    extras: draft_fields.Extras | None = None,
 ) -> DraftContext:
     """Everything known about an incident, shaped for the template. Pure."""
     m = milestones(incident, entries)
@@ -288,21 +285,7 @@ def build_context(
         slo=slo,
         channel="#" + incident.channel_name if incident.channel_name else None,
         author=_name(author_id, None, names),
-        technical_review=(
-            _name(incident.commander_id, None, names) if incident.scribe_id else None
-        ),
-        screenshots=[
-            inline(f"{slack_to_text(e.text, names)} ({e.permalink})")
-            for e in entries
-            if e.source == "file" and e.permalink
-        ],
-        alert_links=list(
-            dict.fromkeys(
-                inline(f"{slack_to_text(e.text.partition(':')[0], names)} ({e.permalink})")
-                for e in entries
-                if e.source == "alert" and e.kind == "trigger" and e.permalink
-            )
-        ),
+        screenshots=[],
         today=now.astimezone(UTC).strftime("%Y-%m-%d"),
         next_review_date=(m.started + relativedelta(months=6)).strftime("%Y-%m-%d"),
         updated_by=_name(requested_by, None, names) if requested_by else None,
@@ -318,6 +301,13 @@ def build_context(
         phases=_phases(m),
         order_warnings=out_of_order(m),
     )
+    extra = draft_fields.fill(
+        incident=incident, entries=entries, items=items or [], names=names,
+        author=context.author, downtime=downtime_of(incident, m),
+        time_to_detect=metrics.time_to_detect, time_to_resolve=metrics.time_to_resolve,
+        extras=extras or draft_fields.Extras(),
+    )  # fmt: skip
+    context = replace(context, extra=extra, screenshots=extra.screenshots)
     return replace(context, sections=section_status(context))
 
 
@@ -345,6 +335,7 @@ def section_status(c: DraftContext) -> list[tuple[str, bool]]:
         *((title, False) for title in ALWAYS_TO_FILL[4:]),
         ("Response Time Metrics", all(v is not None and "⚠️" not in v for v in metrics)),
         ("SLO Impact Calculation", c.slo is not None),
+        *(draft_fields.sections(c.extra) if c.extra else []),
     ]
 
 
@@ -387,9 +378,10 @@ def builtin_templates_dir() -> Path:
 
 
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """A Jinja2 environment whose unknown variables are errors, not blanks."""
+    """A Jinja2 environment whose unknown variables are errors, not blanks; it carries the
+    link table of the same folder (``draft_fields.rules_of``)."""
     folder = Path(templates_dir) if templates_dir else builtin_templates_dir()
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Markdown, not HTML; cells are escaped by table_cell
@@ -397,6 +389,8 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    draft_fields.attach_rules(env, templates_dir)
+    return env
 
 
 def render(env: jinja2.Environment, context: DraftContext) -> str:
@@ -433,6 +427,8 @@ def sample_context(now: datetime) -> DraftContext:
             "started": now.isoformat(),
             "downtime": "30",
             "slo": "99.9",
+            "error-slo": "0.1",
+            "error-rate": "5%",
         },
     )
     kinds = ("trigger", "detected", "mitigated", "acknowledged", "note", "resolved", "declared")
@@ -473,17 +469,22 @@ def draft_for(
     names: Callable[[Iterable[str]], Mapping[str, str]],
     now: datetime,
     requested_by: str | None = None,
+    templates: jinja2.Environment | None = None,
 ) -> DraftContext:
     """The draft of ``incident`` as stored now; ``names`` maps user IDs to names (from Slack
-    in the bot, from the database's cache offline)."""
+    in the bot, from the database's cache offline); ``templates`` brings its links.toml."""
+    from bot.review.gather import extras_for
+
     entries = store.timeline.for_incident(incident_id=incident.id)
     items = store.items.for_incident(incident_id=incident.id)
+    extras = extras_for(store, incident, draft_fields.rules_of(templates))
     people = people_in(incident, entries, items) | ({requested_by} if requested_by else set())
     return build_context(
         incident=incident,
         entries=entries,
-        names=names(people),
+        names=names(people | draft_fields.people_in(extras)),
         now=now,
         requested_by=requested_by,
         items=items,
+        extras=extras,
     )

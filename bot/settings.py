@@ -19,6 +19,7 @@ from bot.hooks import config as alert_config
 
 if TYPE_CHECKING:
     from bot.trackers.settings import TrackerSettings
+from bot.review.settings import ReviewSettings
 
 DEFAULT_DB_PATH = "./incidents.db"
 DEFAULT_PORT = 3000
@@ -46,6 +47,7 @@ class Settings:
     durability: DurabilitySettings = field(default_factory=DurabilitySettings)
     alerts: alert_config.AlertSettings = field(default_factory=alert_config.AlertSettings)
     trackers: TrackerSettings = field(default_factory=lambda: _trackers_from_env({}))
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     @property
     def socket_mode(self) -> bool:
@@ -192,6 +194,7 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         durability=DurabilitySettings.from_env(env),
         alerts=alert_config.from_env(env),
         trackers=_trackers_from_env(env),
+        review=ReviewSettings.from_env(env),
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,

@@ -58,7 +58,13 @@ def test_the_template_headings_are_all_in_the_canvas():
         return  # the shared spec is not checked out here; the golden test above still runs
     spec_heads, _ = parsed(SPEC.read_text())
     canvas_heads, _ = parsed(to_canvas(GOLDEN.read_text()))
-    assert [text for _, text in canvas_heads] == [text for _, text in spec_heads]
+    # The H1 names the incident (issue 13); every heading below it is the template's.
+    assert canvas_heads[0] == (
+        "h1",
+        "Post-Mortem: INCIDENT-20261127-1432 — Checkout API returning 500s",
+    )
+    assert [text for _, text in canvas_heads[1:]] == [text for _, text in spec_heads[1:]]
+    assert len(canvas_heads) == len(spec_heads)
 
 
 def test_mermaid_becomes_a_phase_line():

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from bot import postmortem
+from bot import draft_fields, followup, postmortem
 from bot.domain import ActionItem, Incident, TimelineEntry
+from bot.review import workflow as wf
 from tests.conftest import ROOT, TEMPLATE_SPEC
 
 GOLDEN = Path(__file__).parent / "golden" / "draft.md"
 START = datetime(2026, 11, 27, 14, 32, tzinfo=UTC)
-NAMES = {"U_ALICE": "alice", "U_BOB": "bob"}
+NAMES = {"U_ALICE": "alice", "U_BOB": "bob", "U_CAROL": "carol", "U_DAN": "dan"}
 
 
 def headings(markdown: str) -> list[tuple[str, str]]:
@@ -74,7 +75,7 @@ def full_context() -> postmortem.DraftContext:
         entry(2, -7, "detected", "pager went off"),
         entry(3, -3, "acknowledged", "on it"),
         entry(8, 0, "declared", "SEV2 incident opened: Checkout API returning 500s"),
-        entry(4, 10, "hypothesis", "bad config in <https://git.example/pr/9|PR 9>"),
+        entry(4, 10, "hypothesis", "bad config in <https://github.com/acme/pay/pull/9|PR 9>"),
         entry(
             5,
             12,
@@ -84,9 +85,12 @@ def full_context() -> postmortem.DraftContext:
             source="pin",
             permalink="https://example.slack.com/archives/C1/p1",
         ),
-        entry(6, 25, "mitigated", "rolled back"),
+        entry(6, 25, "mitigated", "rolled back, see https://grafana.example.com/d/pay/checkout"),
         entry(7, 70, "resolved", "all nominal"),
-    ]
+        entry(9, 75, "communicated", "<https://acme.statuspage.io/incidents/k7m9|status page>"),
+        entry(10, 76, "pin", "5xx graph.png", "U_BOB", source="file",
+              permalink="https://example.slack.com/files/U_BOB/F1/5xx_graph.png"),
+    ]  # fmt: skip
     items = [
         ActionItem(1, "INCIDENT-20261127-1432", "Alert on 5xx ratio", "U_BOB", "immediate",
                    "2026-12-04", START + timedelta(days=8), "fires in staging", "done"),
@@ -104,11 +108,31 @@ def full_context() -> postmortem.DraftContext:
             "regions": "eu-west-1, us-east-1",
             "downtime": "40",
             "slo": "99.95",
+            "error-rate": "12.5%",
+            "services": "checkout, payments",
         },
     )
+    review = wf.request(
+        wf.Review(filled.id),
+        [("technical", "U_CAROL"), ("management", "U_DAN")],
+        by="U_BOB",
+        author_id="U_BOB",
+        now=START + timedelta(days=1),
+    ).review
+    review = wf.approve(review, user_id="U_CAROL", now=START + timedelta(days=2)).review
+    shot = draft_fields.Screenshot("checkout.png", "https://example.slack.com/files/U_BOB/F2/c.png")
+    earlier = [
+        followup.Earlier(
+            "INCIDENT-20261001-0900",
+            frozenset({"checkout"}),
+            timedelta(minutes=10),
+            timedelta(hours=2),
+        )
+    ]
+    extras = draft_fields.Extras(review=review, screenshots=[shot], earlier=earlier)
     return postmortem.build_context(
         incident=filled, entries=entries, names=NAMES, now=START + timedelta(hours=2),
-        requested_by="U_BOB", items=items,
+        requested_by="U_BOB", items=items, extras=extras,
     )  # fmt: skip
 
 
@@ -127,9 +151,12 @@ def test_heading_sequence_is_the_templates() -> None:
     if not TEMPLATE_SPEC.is_file():
         pytest.skip(f"the shared template is not beside this clone ({TEMPLATE_SPEC})")
     spec = headings(TEMPLATE_SPEC.read_text())
-    assert headings(render(full_context())) == spec
+    draft = headings(render(full_context()))
+    # The H1 names the incident; every heading below it is the template's.
+    assert draft[0] == ("h1", "Post-Mortem: INCIDENT-20261127-1432 — Checkout API returning 500s")
+    assert draft[1:] == spec[1:]
     empty = postmortem.build_context(incident=incident(), entries=[], names={}, now=START)
-    assert headings(render(empty)) == spec
+    assert headings(render(empty))[1:] == spec[1:]
 
 
 def test_with_nothing_known_the_draft_is_the_template_with_header_filled() -> None:
@@ -157,6 +184,7 @@ def test_with_nothing_known_the_draft_is_the_template_with_header_filled() -> No
     differing = [(s, d) for s, d in zip(spec_lines, draft_lines, strict=True) if s != d]
     changed = {s.split(":")[0] for s, _ in differing}
     assert changed <= {
+        "# Post-Mortem Report Template",
         "**Incident ID**", "**Date**", "**Duration**", "**Severity**", "**Status**",
         "- What", "- When", "- **Incident Slack Channel**", "- **Author**",
         "**Document Status**", "**Next Review Date**", "**Last Updated**",
@@ -198,7 +226,7 @@ def test_user_text_is_data_and_never_breaks_a_table(hostile: str) -> None:
     for row in table_rows(draft):
         assert len(row) in (4, 5), row
     if TEMPLATE_SPEC.is_file():
-        assert headings(draft) == headings(TEMPLATE_SPEC.read_text())
+        assert headings(draft)[1:] == headings(TEMPLATE_SPEC.read_text())[1:]
 
 
 def test_metrics_summary_and_sections_to_fill() -> None:
@@ -210,7 +238,7 @@ def test_metrics_summary_and_sections_to_fill() -> None:
     assert context.duration == "1 hour 22 minutes" and context.status == "RESOLVED"
     assert "Immediate Actions" not in context.sections_to_fill
     assert "Long-term Actions" in context.sections_to_fill
-    assert postmortem.summary_line(context).startswith("8 timeline entries · ")
+    assert postmortem.summary_line(context).startswith("10 timeline entries · ")
 
 
 def test_a_custom_template_with_an_unknown_variable_names_it(tmp_path: Path) -> None:

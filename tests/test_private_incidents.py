@@ -126,3 +126,19 @@ def test_pushpin_edit_and_delete_work_in_a_private_channel(strict: SlackDriver) 
     assert any("09:12" in t for t in texts())
     strict.event(wire.message_deleted(channel, previous=message))
     assert not any("reflashed" in t for t in texts())
+
+
+def test_a_private_incident_s_review_goes_only_to_its_channel_s_members(
+    strict: SlackDriver,
+) -> None:
+    channel = strict.start_incident("private sev1 Leaked credentials", channel_id="C_GENERAL")
+    asked = strict.command("/postmortem", "review <@U_BOB|bob>", channel_id=channel)
+    assert "not in this private incident's channel" in reply_text(asked)
+    incident = strict.store.incidents.for_channel(channel_id=channel)
+    assert incident is not None and strict.store.reviews.get(incident_id=incident.id) is None
+    assert not [
+        c for c in strict.fake.calls_to("chat.postMessage") if c.params["channel"] == "D_BOB"
+    ]
+    strict.fake.add_member(channel, "U_BOB")  # invited: now he may be asked
+    asked = strict.command("/postmortem", "review <@U_BOB|bob>", channel_id=channel)
+    assert "UNDER REVIEW" in reply_text(asked)

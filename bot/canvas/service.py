@@ -89,6 +89,29 @@ def scan(deps: Deps, client: WebClient) -> list[int]:
     return queued
 
 
+def queue_refresh(deps: Deps, incident_id: str, *, key: str, now: datetime) -> int | None:
+    """A ``canvas_refresh`` at once, for a change people wait to see in the canvas (a step of
+    the review), written inside the caller's transaction; None without a live canvas. The
+    last refresh no longer counts as final, so the scan catches up should this job be late."""
+    row = deps.store.canvases.get(incident_id=incident_id)
+    if row is None or row.canvas_id is None or row.auto_off:
+        return None
+    deps.store.canvases.unsettle(incident_id=incident_id)
+    return deps.store.jobs.add(
+        kind=REFRESH, key=f"canvas:refresh:{key}", payload={"incident_id": incident_id},
+        now=now, incident_id=incident_id,
+    )  # fmt: skip
+
+
+def live_link(deps: Deps, incident_id: str, payload: dict[str, Any]) -> str | None:
+    """The address of the incident's canvas while the bot keeps it, else None; ``payload``
+    carries the workspace (``team_id``, ``team_domain``) as a command gave it."""
+    row = deps.store.canvases.get(incident_id=incident_id)
+    if row is None or row.canvas_id is None or row.auto_off:
+        return None
+    return canvas_link(payload, row.canvas_id)
+
+
 def scheduled_scan(deps: Deps, client: WebClient) -> Callable[[], None]:
     """:func:`scan` for the scheduler's thread, which must survive a failing scan."""
 
@@ -106,7 +129,9 @@ def scheduled_scan(deps: Deps, client: WebClient) -> Callable[[], None]:
 
 def draft_fingerprint(deps: Deps, incident: Incident, now: datetime) -> str | None:
     """The draft as data, without asking Slack for names: what "changed" is measured on."""
-    context = postmortem.draft_for(deps.store, incident, names=deps.users.cached_names, now=now)
+    context = postmortem.draft_for(
+        deps.store, incident, names=deps.users.cached_names, now=now, templates=deps.templates
+    )
     try:
         return auto.fingerprint(postmortem.render(deps.templates, context))
     except postmortem.TemplateProblem:
@@ -125,7 +150,7 @@ def run_draft(job: Job, deps: Deps, client: WebClient) -> None:
         now = deps.clock()
         context = postmortem.draft_for(
             deps.store, incident, names=lambda ids: deps.users.names(client, ids), now=now,
-            requested_by=user,
+            requested_by=user, templates=deps.templates,
         )  # fmt: skip
         markdown = _render(deps, context)
         summary = postmortem.summary_line(context)
@@ -169,7 +194,7 @@ def run_refresh(job: Job, deps: Deps, client: WebClient) -> None:
         now = deps.clock()
         context = postmortem.draft_for(
             deps.store, incident, names=lambda ids: deps.users.names(client, ids), now=now,
-            requested_by=row.requested_by,
+            requested_by=row.requested_by, templates=deps.templates,
         )  # fmt: skip
         markdown = _render(deps, context)
         fingerprint = draft_fingerprint(deps, incident, now)

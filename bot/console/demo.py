@@ -2,8 +2,11 @@
 
 An Alertmanager alert, posted to the bot's webhook endpoint, declares the incident (its start is
 the trigger, its arrival the detection); then three people in three timezones (alice in Berlin,
-bob in New York, carol in Tokyo) record, pin, add action items, get nudged and draft the
-post-mortem, on a fixed clock and a fresh database, so every run writes the same draft.
+bob in New York, carol in Tokyo) record, pin, add action items, get nudged, draft the
+post-mortem in the channel's canvas and have it reviewed and approved there by bob, alice and
+dave, on a fixed clock and a fresh database, so every run writes the same draft. The closing
+note lists what the draft still leaves as placeholders outside the sections people write, and
+why the data cannot give it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+from bot import gaps
 from bot.console import repl
 from bot.console.session import ShellClock, open_session
 from bot.deps import build_deps
@@ -89,20 +93,20 @@ SCRIPT = """\
 /timeline escalated paged @carol, payments on-call
 :time +3m
 :as carol
-/timeline finding v42 lowered the payments client pool from 50 to 5 connections
-:pin Config diff v41 → v42: payments.pool.max 50 → 5 https://git.example.com/checkout/commit/8f3c2a1
+/timeline finding v42 lowered the payments client pool from 50 to 5 connections: https://kibana.example.com/app/discover#/?query=pool%20exhausted
+:pin Config diff v41 → v42: payments.pool.max 50 → 5 https://github.com/example/checkout/commit/8f3c2a1
 :time +3m
 :as bob
 /timeline mitigated rolled checkout-api back to v41
 :time +4m
 :as alice
-/timeline communicated status page: checkout degraded, recovering
+/timeline communicated status page: checkout degraded, recovering https://status.example.com/incidents/ckt42
 :time +2m
 :as bob
 /timeline monitoring 5xx rate back under 0.1%, watching for 30 minutes
 :time +15m
 :as carol
-/timeline fixed payments.pool.max restored to 50 and v43 deployed
+/timeline fixed payments.pool.max restored to 50 and v43 deployed (change CHG-1042: https://example.atlassian.net/browse/CHG-1042)
 :time +10m
 :as alice
 /incident resolve checkout stable for 30 minutes; v43 carries the restored pool size
@@ -113,6 +117,7 @@ SCRIPT = """\
 /incident set users-affected about 18,000 customers
 /incident set services checkout-api, payments-client
 /incident set regions eu-west-1, us-east-1
+/incident set error-rate 31%
 /postmortem status
 /timeline
 # --- Action items and an overdue nudge (issue 3) ---------------------------------------
@@ -126,7 +131,22 @@ SCRIPT = """\
 # --------------------------------------------------------------------------------------
 :as alice
 /postmortem draft
+# --- Review and sign-off (issue 13): carol wrote it; bob, alice and dave review; the DMs ---
+# --- link the canvas, and each answer refreshes it ---------------------------------------
+:as carol
+/postmortem review @bob @alice
+:as dave America/Chicago
+:as carol
+/postmortem review final @dave
+:as bob
+:click 1
+:as alice
+/postmortem approve
+:time +1h
+:as dave
+:click 5
 # --- The living document (issue 12): people write in the canvas, the bot keeps refreshing ---
+:as alice
 :edit What Went Well = - **Detection**: an Alertmanager alert declared it 8 minutes after the deploy
 :edit What Went Well += - **Response**: rolled back in 17 minutes, across three timezones
 /postmortem draft
@@ -164,6 +184,8 @@ def run(
                 code = repl.run_script(session, script.splitlines(), err=err, name="demo")
                 saved = session.screen.saved_files
                 summary = _summary(store, session.channel.id) if code == 0 else ""
+                if summary and saved:  # the closing note: what the data could not fill
+                    summary += "\n" + gaps.closing_note(saved[-1].read_text(encoding="utf-8"))
         finally:
             store.close()
     return DemoResult(code=code, draft=saved[-1] if saved else None, summary=summary)

@@ -14,8 +14,8 @@ what the line *did*, never by the wording of the bot's answer:
   they fail only on a logged error.
 
 Scheduled work runs on the clock's ticks (:class:`bot.console.clock.Ticker`, through
-:meth:`Session.add_tick_hook`); the overdue-nudge scan is wired in through
-:func:`nudge_scan_hook`, and any other periodic job can be added the same way. What the
+:meth:`Session.add_tick_hook`); the job sweep and the overdue-nudge scan are wired in from
+:mod:`bot.console.scheduled`, and any other periodic job can be added the same way. What the
 workspace shows is :class:`bot.console.screen.Screen`, an observer of the harness's stand-in.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +41,7 @@ from bot.app import LISTENER_THREADS, create_app, make_client
 from bot.console import alerting, canvas, render
 from bot.console.clock import ShellClock, Ticker, TickHook, parse_time_jump
 from bot.console.commands import HELP, USER_NAME, is_query
+from bot.console.scheduled import job_sweep_hook, nudge_scan_hook
 from bot.console.screen import Person, Room, Screen
 from bot.deps import Deps
 from bot.domain import is_incident_channel_name
@@ -52,8 +53,6 @@ __all__ = ["Outcome", "Session", "ShellClock", "is_query", "open_session", "pars
 
 LOCAL_BOT_TOKEN = "xoxb-local-shell"
 SETTLE_SECONDS = 15.0
-# A hook that keeps asking for the same moment cannot hang us.
-NUDGE_LOOKAHEAD = timedelta(days=3660)
 
 # name, Slack ID, timezone: three people in three zones.
 BUILTIN_USERS = (
@@ -420,53 +419,6 @@ class Session:
             self.screen.note(f"! scheduled work failed: {type(exc).__name__}: {exc}")
             return f"scheduled work failed: {exc}"
         return None
-
-
-def nudge_scan_hook(session: Session, policy: nudges.NudgePolicy) -> TickHook:
-    """The overdue-nudge scan, as production's scheduler runs it; it asks to be woken when the
-    next reminder is due."""
-
-    def scan(now: datetime) -> datetime | None:
-        report = nudges.scan(
-            store=session.deps.store,
-            client=session.client,
-            users=session.deps.users,
-            policy=policy,
-            now=now,
-            members=session.deps.members,
-        )
-        said = [
-            f"{len(ids)} {label}"
-            for ids, label in (
-                (report.sent, "sent"),
-                (report.recovered, "recovered"),
-                (report.deferred, "deferred to the owner's working hours"),
-                (report.failed, "failed, to retry"),
-            )
-            if ids
-        ]
-        if said:
-            session.screen.note(f"⏰ nudge scan at {now:%a %H:%M} UTC: {', '.join(said)}")
-        upcoming = session.deps.store.nudges.due(now=now + NUDGE_LOOKAHEAD, limit=1)
-        return upcoming[0].next_nudge_at if upcoming else None
-
-    return scan
-
-
-def job_sweep_hook(session: Session) -> TickHook:
-    """The durable-job sweep, as production's scheduler runs it: jobs that failed are retried
-    when their backoff is over; it asks to be woken then."""
-
-    def sweep(now: datetime) -> datetime | None:
-        report = session.deps.jobs.sweep(deps=session.deps, client=session.client)
-        if report.retrying or report.failed:
-            session.screen.note(
-                f"⚙ job sweep at {now:%a %H:%M} UTC: {len(report.done)} done, "
-                f"{len(report.retrying)} to retry, {len(report.failed)} failed for good"
-            )
-        return session.deps.store.jobs.next_run()
-
-    return sweep
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, capture, home, incident, pins, postmortem, timeline
+from bot.listeners import actions, capture, home, incident, pins, postmortem, review, timeline
 
 
 def register(app: App) -> None:
@@ -18,3 +18,4 @@ def register(app: App) -> None:
     postmortem.register(app)
     actions.register(app)
     home.register(app)
+    review.register(app)

@@ -9,7 +9,8 @@ from slack_bolt import App
 
 from bot import capture
 from bot.deps import Deps
-from bot.parsing import message_version, pinned_item
+from bot.draft_fields import message_images
+from bot.parsing import clean_text, message_version, pinned_item
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,27 @@ def handle_pin_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) ->
     assert incident is not None
     event_ts = str(event.get("event_ts") or "")
     if item.message_ts is not None:
-        deps.store.captures.hold(
-            event_id=body.get("event_id"),
-            event_ts=event_ts,
-            incident_id=incident.id,
-            source_key=item.source_key,
-            via=PIN,
-            now=deps.clock(),
-            at=item.at,
-            text=item.text,
-            actor_id=item.actor_id,
-            actor_name=item.actor_name,
-            permalink=item.permalink,
-            version_ts=message_version(event["item"]["message"]),
-            source=item.source,
-        )
+        message = event["item"]["message"]
+        images = [(clean_text(i.title), i.permalink) for i in message_images(message)]
+        with deps.store.transaction():  # a pasted screenshot is kept with its message
+            deps.store.reviews.add_images(
+                source_key=item.source_key, incident_id=incident.id, images=images
+            )
+            deps.store.captures.hold(
+                event_id=body.get("event_id"),
+                event_ts=event_ts,
+                incident_id=incident.id,
+                source_key=item.source_key,
+                via=PIN,
+                now=deps.clock(),
+                at=item.at,
+                text=item.text,
+                actor_id=item.actor_id,
+                actor_name=item.actor_name,
+                permalink=item.permalink,
+                version_ts=message_version(event["item"]["message"]),
+                source=item.source,
+            )
         return
     deps.store.captures.pin(
         event_id=body.get("event_id"),

@@ -8,11 +8,13 @@ import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot import blocks, checklist, postmortem
 from bot.canvas import service as canvas
 from bot.deps import Deps
 from bot.jobs import promise, run_promised
+from bot.listeners import review
 from bot.parsing import (
     POSTMORTEM_SUBCOMMANDS,
     POSTMORTEM_USAGE,
@@ -24,26 +26,31 @@ from bot.work import draft as drafts
 log = logging.getLogger(__name__)
 
 
-def handle_postmortem(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    subcommand, _ = split_subcommand(command.get("text", ""), POSTMORTEM_SUBCOMMANDS)
+def handle_postmortem(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    known = POSTMORTEM_SUBCOMMANDS
+    subcommand, args = split_subcommand(command.get("text", ""), known)
+    if subcommand in review.SUBCOMMANDS:
+        review.handle_command(ack, command, context, client, deps, subcommand, args)
+        return
     if subcommand == "help":
-        ack(text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far.")
+        ack(
+            text=f"Use {POSTMORTEM_USAGE} in an incident channel to post the post-mortem so far; "
+            f"{review.USAGE} for its review."
+        )
         return
     if subcommand not in ("draft", "file", "status"):
-        usage = POSTMORTEM_USAGE
-        ack(text=str(unknown_subcommand(subcommand, "/postmortem", POSTMORTEM_SUBCOMMANDS, usage)))
+        usage = f"{POSTMORTEM_USAGE}, {review.USAGE}"
+        ack(text=str(unknown_subcommand(subcommand, "/postmortem", known, usage)))
         return
     incident = deps.store.incidents.for_channel(channel_id=command.get("channel_id", ""))
     if incident is None:
         ack(text=blocks.not_incident_channel_text(f"/postmortem {subcommand}"))
         return
     if subcommand == "status":
-        draft = postmortem.build_context(
-            incident=incident,
-            entries=deps.store.timeline.for_incident(incident_id=incident.id),
-            names={},
-            now=deps.clock(),
-            items=deps.store.items.for_incident(incident_id=incident.id),
+        draft = postmortem.draft_for(
+            deps.store, incident, names=lambda ids: {}, now=deps.clock(), templates=deps.templates
         )
         ack(
             text=checklist.draft_checklist(

@@ -1,5 +1,5 @@
 """The command grammar: `/timeline [TIME] [KIND] <text>`, subcommands, `/incident start` and
-`/incident link`."""
+`/incident link`, `/postmortem review|approve|archive`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.domain import (
 )
 from bot.parsing.text import UsageError, clean_text
 from bot.parsing.times import TIMELINE_USAGE, parse_leading_time
+from bot.review.workflow import ROLES
 
 START_USAGE = (
     "`/incident start [sev1|sev2|sev3|sev4] &lt;title&gt;`, "
@@ -27,7 +28,7 @@ POSTMORTEM_USAGE = "`/postmortem draft`, `/postmortem file` or `/postmortem stat
 INCIDENT_SUBCOMMANDS = (
     "start", "sev", "status", "resolve", "role", "set", "show", "list", "link", "help",
 )  # fmt: skip
-POSTMORTEM_SUBCOMMANDS = ("draft", "file", "status", "help")
+POSTMORTEM_SUBCOMMANDS = ("draft", "file", "status", "review", "approve", "archive", "help")
 
 # --- /timeline --------------------------------------------------------------------------
 
@@ -142,3 +143,65 @@ def parse_link(args: str) -> LinkInput:
     if not key or len(key) > MAX_LINK_KEY:
         raise UsageError(LINK_USAGE)
     return LinkInput(source, key)
+
+
+# --- /postmortem review, approve, archive ------------------------------------------------
+
+REVIEW_USAGE = (
+    "`/postmortem review @tech [@manager] [@director]` or "
+    "`/postmortem review technical|management|final @user`"
+)
+REVIEW_SUBCOMMANDS = ("review", "approve", "archive")
+_REVIEW_MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
+_ROLE_WORDS = {
+    "technical": "technical",
+    "tech": "technical",
+    "management": "management",
+    "manager": "management",
+    "final": "final",
+    "director": "final",
+}
+
+
+@dataclass(frozen=True)
+class ReviewCommand:
+    """``action`` is review, approve or archive; ``assignments`` pairs roles with user IDs."""
+
+    action: str
+    assignments: tuple[tuple[str, str], ...] = ()
+
+
+def _reviewer(word: str) -> str:
+    match = _REVIEW_MENTION.fullmatch(word)
+    if match is None:
+        raise UsageError(
+            f"`{word}` isn't a person I can ask: mention them with @, as in {REVIEW_USAGE}."
+        )
+    return match.group(1)
+
+
+def parse_review(action: str, args: str) -> ReviewCommand:
+    """``review <mentions>`` / ``review <role> <mention>`` / ``approve`` / ``archive``."""
+    words = args.split()
+    if action in ("approve", "archive"):
+        if words:
+            raise UsageError(
+                f"`/postmortem {action}` takes nothing after it: it acts on this channel's "
+                "post-mortem for you."
+            )
+        return ReviewCommand(action)
+    if action != "review":
+        raise UsageError(f"Use {REVIEW_USAGE}.")
+    if not words:
+        return ReviewCommand("review")  # ask the reviewers already named again
+    role = _ROLE_WORDS.get(words[0].lower())
+    if role is not None:
+        if len(words) != 2:
+            raise UsageError(f"Name one person for the {role} review: {REVIEW_USAGE}.")
+        return ReviewCommand("review", ((role, _reviewer(words[1])),))
+    if len(words) > len(ROLES):
+        raise UsageError(f"Name at most three reviewers: {REVIEW_USAGE}.")
+    users = [_reviewer(word) for word in words]
+    if len(set(users)) != len(users):
+        raise UsageError("Name a different person for each review: one person signs one line.")
+    return ReviewCommand("review", tuple(zip(ROLES, users, strict=False)))

@@ -3,7 +3,7 @@
 ``Store`` owns the connections (``connection.py``) and hands them to one repository per
 aggregate: ``store.incidents``, ``store.timeline``, ``store.captures``, ``store.events``,
 ``store.items``, ``store.nudges``, ``store.users``, ``store.jobs``, ``store.commands``,
-``store.canvases`` and ``store.trackers``.
+``store.canvases``, ``store.alerts``, ``store.trackers`` and ``store.reviews``.
 A change that spans aggregates stays one transaction: ``with store.transaction():`` (writes
 inside join it), or the module-level helpers that take the open ``db``.
 """
@@ -26,6 +26,7 @@ from bot.store.incidents import Incidents
 from bot.store.items import Items
 from bot.store.jobs import JobRows
 from bot.store.nudges import Nudges
+from bot.store.reviews import Reviews
 from bot.store.timeline import Timeline
 from bot.store.trackers import Trackers
 from bot.store.users import CachedUser, Users
@@ -55,6 +56,7 @@ class Store:
         self.canvases = CanvasRepository(self.connections)
         self.alerts = Alerts(self.connections)
         self.trackers = Trackers(self.connections)
+        self.reviews = Reviews(self.connections)
 
     def transaction(self) -> AbstractContextManager[object]:
         """One commit for several repositories' writes: every write inside joins it, and an

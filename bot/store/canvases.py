@@ -145,6 +145,12 @@ class CanvasRepository(Repository):
                 ],
             )
 
+    def unsettle(self, *, incident_id: str) -> None:
+        """The draft changed after the last refresh of a resolved incident (a review's step):
+        that refresh is no longer the last one, so the scan looks at the draft again."""
+        with self.db.write() as db:
+            db.execute("UPDATE canvases SET final_done = 0 WHERE incident_id = ?", [incident_id])
+
     def queued(self, *, incident_id: str, now: datetime) -> None:
         """The scan queued a refresh job."""
         with self.db.write() as db:

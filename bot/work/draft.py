@@ -57,7 +57,7 @@ def upload(job: Job, deps: Deps, client: WebClient) -> None:
         return
     draft = postmortem.draft_for(
         deps.store, incident, names=lambda user_ids: deps.users.names(client, user_ids),
-        now=deps.clock(), requested_by=job.payload["user_id"],
+        now=deps.clock(), requested_by=job.payload["user_id"], templates=deps.templates,
     )  # fmt: skip
     try:
         markdown = postmortem.render(deps.templates, draft)
@@ -76,6 +76,6 @@ def register_jobs(jobs: Jobs) -> None:
         upload,
         failure_text=lambda job: (
             "I could not upload the draft: Slack kept refusing. "
-            "Run `/postmortem draft` again in a while."
+            "Run `/postmortem file` again in a while."
         ),
     )

@@ -1,0 +1,1 @@
+"""The post-mortem's review and sign-off: the workflow, its grammar and its Slack messages."""
