@@ -537,3 +537,46 @@ def test_a_replayed_incident_link_changes_nothing(make_bot):
         again = bot.slack.command("/incident", "link pagerduty PGR0VU2", **fields)
         assert reply_text(again) == REPLAYED
         assert bot.deps.store.revision() == before
+
+
+# --- the linking order ------------------------------------------------------------------
+
+
+def test_incident_link_comes_before_the_group_s_declared_incident(make_bot):
+    with make_bot(DECLARE_RULES) as bot:
+        first = wire.post(
+            bot.url, wire.alertmanager(fixture("alertmanager/firing.json"), token=AM_TOKEN)
+        )
+        [declared] = first.body["declared"]
+        wait_until(lambda: bot.deps.store.incidents.get(incident_id=declared).intro_ts)
+        other, channel_id = started_incident(bot)
+        reply = bot.slack.command(
+            "/incident", "link alertmanager ProbeFailure", channel_id=channel_id, user_id="U_ALICE"
+        )
+        assert "linked Alertmanager `ProbeFailure`" in reply_text(reply)
+        again = wire.post(
+            bot.url, wire.alertmanager(fixture("alertmanager/resolved.json"), token=AM_TOKEN)
+        )
+        assert other != declared, (other, declared)
+        assert again.body["incidents"] == [other], again.body
+    assert any(e.text.startswith("alert resolved") for e in timeline(bot.deps, other))
+    assert not any(e.text.startswith("alert resolved") for e in timeline(bot.deps, declared))
+
+
+def test_a_resolved_group_incident_gives_way_to_an_open_linked_one(make_bot):
+    with make_bot() as bot:
+        old, old_channel = started_incident(bot)
+        bot.slack.command("/incident", "link alertmanager ProbeFailure", channel_id=old_channel,
+                          user_id="U_ALICE")  # fmt: skip
+        assert wire.post(
+            bot.url, wire.alertmanager(fixture("alertmanager/firing.json"), token=AM_TOKEN)
+        ).body["incidents"] == [old]
+        bot.slack.command("/incident", "resolve", channel_id=old_channel, user_id="U_ALICE")
+        new, new_channel = started_incident(bot)
+        bot.slack.command("/incident", "link alertmanager ProbeFailure", channel_id=new_channel,
+                          user_id="U_ALICE")  # fmt: skip
+        payload = fixture("alertmanager/firing.json").replace(
+            b"2023-02-06T13:08:45", b"2023-02-07T13:08:45"
+        )
+        answer = wire.post(bot.url, wire.alertmanager(payload, token=AM_TOKEN))
+        assert answer.body["incidents"] == [new], answer.body

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.harness import Call, SlackStandIn
 from bot.harness import alerts as alert_wire
 from bot.harness.socketmode import SocketModeServer
@@ -97,7 +99,8 @@ def test_http_mode_serves_the_hooks_on_its_port(tmp_path: Path) -> None:
     assert "Traceback" not in text
 
 
-def test_socket_mode_serves_the_hooks_on_hooks_port(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["--hooks-port", "HOOKS_PORT"])
+def test_socket_mode_serves_the_hooks_on_hooks_port(tmp_path: Path, how: str) -> None:
     with SlackStandIn() as fake, SocketModeServer() as server:
 
         def connections_open(call: Call) -> dict[str, Any]:
@@ -109,7 +112,12 @@ def test_socket_mode_serves_the_hooks_on_hooks_port(tmp_path: Path) -> None:
         env.pop("SLACK_SIGNING_SECRET")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        with bot_process(["--hooks-port", str(port), "--host", "127.0.0.1"], env, tmp_path) as log:
+        args = ["--host", "127.0.0.1"]
+        if how == "HOOKS_PORT":
+            env["HOOKS_PORT"] = str(port)
+        else:
+            args += ["--hooks-port", str(port)]
+        with bot_process(args, env, tmp_path) as log:
             server.wait_for_connection(1)
             wait_healthy(url, log)
             firing = (FIXTURES / "alertmanager" / "firing.json").read_bytes()

@@ -3,9 +3,10 @@
 The order is the issue's:
 
 1. the alert names its incident: a label or annotation ``incident`` (Alertmanager, Grafana) or
-   an Opsgenie tag ``incident:<ID>``, holding an incident ID or its channel name; or its group
-   is already linked (a PagerDuty incident, an Opsgenie alias, a ``groupKey`` seen before);
-2. ``/incident link <source> <id or alert name>`` linked it by hand;
+   an Opsgenie tag ``incident:<ID>``, holding an incident ID or its channel name;
+2. ``/incident link <source> <id or alert name>`` linked it by hand, or else its group is
+   already linked (a PagerDuty incident, an Opsgenie alias, a ``groupKey`` seen before): the
+   store's ``find_link`` prefers a person's link, and an open incident;
 3. ``AUTO_DECLARE`` matches its labels: the bot declares an incident for it;
 4. otherwise it is unlinked: counted and logged.
 

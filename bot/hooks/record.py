@@ -210,8 +210,13 @@ def _find_incident(store: Store, ref: str) -> Incident | None:
 
 
 def _find_link(store: Store, source: str, keys: list[str]) -> Incident | None:
-    incident_id = store.alerts.linked_incident_id(source=source, keys=keys)
-    return store.incidents.get(incident_id=incident_id) if incident_id else None
+    """The incident these keys are linked to: a person's ``/incident link`` before a link the
+    bot made (a group's earlier incident), and an open incident before a resolved one."""
+    links = store.alerts.links_for(source=source, keys=keys)
+    ordered = [i for i, how in links if how == "link"] + [i for i, how in links if how != "link"]
+    incidents = [store.incidents.get(incident_id=incident_id) for incident_id in ordered]
+    found = [incident for incident in incidents if incident is not None]
+    return next((incident for incident in found if incident.is_active), found[0] if found else None)
 
 
 def _declare(

@@ -78,6 +78,19 @@ class Alerts(Repository):
                     return str(row[0])
         return None
 
+    def links_for(self, *, source: str, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """Every link of these keys as ``(incident_id, how)``, in the order of ``keys``."""
+        found = []
+        with self.db.write() as db:
+            for key in keys:
+                row = db.execute(
+                    "SELECT incident_id, how FROM alert_links WHERE source = ? AND key = ?",
+                    [source, key[:500]],
+                ).fetchone()
+                if row is not None:
+                    found.append((str(row[0]), str(row[1])))
+        return found
+
     def incident_id_for_channel_name(self, *, name: str) -> str | None:
         """The incident whose channel has this name (``#`` and case ignored), newest first."""
         rows = self.db.rows(
