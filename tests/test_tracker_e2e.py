@@ -519,3 +519,20 @@ def test_a_create_left_by_a_crashed_process_is_finished_by_the_sweep_once(github
     assert len(github.issues()) == 1
     assert github.item().issue_key == "acme/ops#1"
     assert len(github.said("🔗")) == 1
+
+
+def test_a_login_github_will_not_assign_is_an_unassigned_issue_and_said_so(
+    github: World,
+) -> None:
+    """GITHUB_USERS names a login the repository cannot take (GitHub answers 422): the
+    issue is still made, unassigned, and the item's line says so."""
+    from dataclasses import replace
+
+    settings = replace(github.settings.trackers, github_users={"U_CAROL": "ghost-gh"})
+    github.deps.tracker = make_tracker(settings, clock=github.clock, throttle=False)
+    github.action("add <@U_CAROL> rotate the keys")
+    wait_until(lambda: github.said("🔗"))
+    [issue] = github.issues().values()
+    assert issue["assignees"] == []
+    [line] = github.said("🔗")
+    assert "unassigned" in line and "<@U_CAROL>" in line and "ghost-gh" in line, line
