@@ -112,6 +112,11 @@ class Tracker(Protocol):
 
     def find_user(self, *, email: str | None, slack_id: str) -> str | None: ...
 
+    def user_email(self, user: str) -> str | None:
+        """The email of a tracker user (login, account ID, user ID), when the tracker shows
+        it: a webhook's assignee often comes without one."""
+        ...
+
 
 Clock = Callable[[], datetime]
 

@@ -131,6 +131,10 @@ class GitHubTracker:
         users = self._settings.github_users
         return users.get(slack_id) or (users.get(email.lower()) if email else None)
 
+    def user_email(self, user: str) -> str | None:
+        """GitHub shows few emails: ``GITHUB_USERS`` is how a login finds its Slack user."""
+        return None
+
     # -- plumbing -----------------------------------------------------------------------
 
     def _repo(self) -> Any:

@@ -176,6 +176,13 @@ class JiraTracker:
 
         return self._call(look)
 
+    def user_email(self, user: str) -> str | None:
+        """``GET /user?accountId=`` (Cloud) or ``?username=`` (Data Center); Cloud shows the
+        email only when the user's privacy settings allow it."""
+        found = self._call(lambda: self.client.user(user))
+        email = getattr(found, "emailAddress", None)
+        return str(email) if email else None
+
     # -- plumbing -----------------------------------------------------------------------
 
     def _ref(self, key: str) -> IssueRef:
