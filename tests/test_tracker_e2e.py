@@ -64,8 +64,13 @@ def fake_for(kind: str) -> FakeAPI:
     if kind == "github":
         return FakeGitHub(users=("bob-gh", "carol-gh"))
     if kind == "jira":
-        return FakeJira(users=(("acc-bob", "Bob Baker", "bob@example.com"),))
-    return FakeLinear(users=(("u-bob", "Bob Baker", "bob@example.com"),))
+        return FakeJira(users=(("acc-bob", "Bob Baker", "bob@example.com"), DAVE_JIRA))
+    return FakeLinear(users=(("u-bob", "Bob Baker", "bob@example.com"), DAVE_LINEAR))
+
+
+# A user the bot has never assigned anything to: known to Slack and the tracker by email.
+DAVE_JIRA = ("acc-dave", "Dave Dunn", "dave@example.com")
+DAVE_LINEAR = ("u-dave", "Dave Dunn", "dave@example.com")
 
 
 class World:
@@ -88,12 +93,22 @@ class World:
         self.slack_fake.add_user("U_ALICE", "alice", tz="Europe/Berlin", email="alice@example.com")
         self.slack_fake.add_user("U_BOB", "bob", tz="America/New_York", email="bob@example.com")
         self.slack_fake.add_user("U_CAROL", "carol", tz="UTC", email="carol@example.com")
+        self.slack_fake.add_user("U_DAVE", "dave", tz="UTC", email="dave@example.com")
+        self.slack_fake.on("users.lookupByEmail", self._lookup_by_email)
         self.client = make_client(BOT_TOKEN, self.slack_fake.base_url)
         self.app = create_app(self.deps, client=self.client, signing_secret=SIGNING_SECRET)
         self.slack = SlackDriver(
             app=self.app, signing_secret=SIGNING_SECRET, fake=self.slack_fake, store=self.store
         )
         self.channel = self.slack.start_incident(user_id="U_ALICE")
+
+    def _lookup_by_email(self, call: Any) -> dict[str, Any]:
+        """``users.lookupByEmail`` as Slack answers it (``users:read.email``)."""
+        email = str(call.params.get("email", "")).lower()
+        for user in self.slack_fake.users.values():
+            if str(user.get("profile", {}).get("email", "")).lower() == email:
+                return {"ok": True, "user": user}
+        return {"ok": False, "error": "users_not_found"}
 
     def close(self) -> None:
         self.app.listener_runner.listener_executor.shutdown(wait=True)
@@ -519,3 +534,49 @@ def test_a_create_left_by_a_crashed_process_is_finished_by_the_sweep_once(github
     assert len(github.issues()) == 1
     assert github.item().issue_key == "acme/ops#1"
     assert len(github.said("🔗")) == 1
+
+
+def test_a_login_github_will_not_assign_is_an_unassigned_issue_and_said_so(
+    github: World,
+) -> None:
+    """GITHUB_USERS names a login the repository cannot take (GitHub answers 422): the
+    issue is still made, unassigned, and the item's line says so."""
+    from dataclasses import replace
+
+    settings = replace(github.settings.trackers, github_users={"U_CAROL": "ghost-gh"})
+    github.deps.tracker = make_tracker(settings, clock=github.clock, throttle=False)
+    github.action("add <@U_CAROL> rotate the keys")
+    wait_until(lambda: github.said("🔗"))
+    [issue] = github.issues().values()
+    assert issue["assignees"] == []
+    [line] = github.said("🔗")
+    assert "unassigned" in line and "<@U_CAROL>" in line and "ghost-gh" in line, line
+
+
+@pytest.mark.parametrize("kind", ["jira", "linear"])
+def test_reassigning_to_a_user_the_bot_never_met_finds_them_by_email(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The webhook's assignee carries no email (Jira Cloud hides it, Linear sends id and
+    name): the bot asks the tracker for the user's email, then Slack for the user."""
+    world = World(kind, tmp_path, clock)
+    server = HookServer(enabled_hooks(world.settings), world.deps, world.client)
+    try:
+        world.action("add <@U_BOB> add a canary stage")
+        wait_until(lambda: world.item() is not None and world.item().issue_key is not None)
+        if kind == "jira":
+            payload = webhook_body(world, "jira_issue_updated_assignee.json")
+            payload["issue"]["fields"]["assignee"] = {
+                "accountId": "acc-dave", "displayName": "Dave Dunn", "active": True,
+            }  # fmt: skip
+        else:
+            payload = webhook_body(world, "linear_issue_update_assignee.json")
+            payload["data"]["assigneeId"] = "u-dave"
+            payload["data"]["assignee"] = {"id": "u-dave", "name": "Dave Dunn"}
+        answer = send(world, server, payload, delivery="d-dave")
+        assert answer.status_code == 200, answer.text
+        assert world.item().owner_id == "U_DAVE", answer.text
+        wait_until(lambda: world.said("is now owned by <@U_DAVE>"))
+    finally:
+        server.close()
+        world.close()

@@ -76,6 +76,8 @@ class FakeJira(FakeAPI):
             return "fields", lambda r: Answer(200, _FIELDS)
         if path == "/user/search":
             return "users", self._user_search
+        if path == "/user" and method == "GET":
+            return "user", self._user_get
         return None
 
     def authorized(self, request: Request) -> Answer | None:
@@ -201,6 +203,16 @@ class FakeJira(FakeAPI):
                 for u in found
             ],
         )
+
+    def _user_get(self, request: Request) -> Answer:
+        """``GET /user?accountId=`` (Cloud) or ``?username=`` (Data Center)."""
+        wanted = request.arg("accountId") or request.arg("username")
+        user = next((u for u in self.users if wanted in (u["accountId"], u["name"])), None)
+        if user is None:
+            return Answer(404, {"errorMessages": [f"User '{wanted}' does not exist."]})
+        prefix = _prefix(request).removesuffix("/user")
+        self_url = f"{self.url}{prefix}/user?accountId={user['accountId']}"
+        return Answer(200, {**user, "self": self_url, "accountType": "atlassian", "active": True})
 
     def _user(self, ref: dict[str, str]) -> dict[str, Any] | None:
         wanted = ref.get("accountId") or ref.get("name")

@@ -26,6 +26,7 @@ ROOTS = (
     "commentCreate",
     "workflowStates",
     "users",
+    "user",
 )
 STATE_TYPES = (("Todo", "unstarted"), ("In Progress", "started"), ("Done", "completed"))
 
@@ -73,7 +74,7 @@ class FakeLinear(FakeAPI):
         data = self._vars(request).get("input") or {}
         if data.get("teamId") != self.team_id:
             return _error(400, "Entity not found: Team", "INVALID_INPUT")
-        if data.get("assigneeId") and not self._user(data["assigneeId"]):
+        if data.get("assigneeId") and not self._find_user(data["assigneeId"]):
             return _error(400, "Entity not found: User", "INVALID_INPUT")
         number = len(self.issues) + 1
         issue_id = str(uuid.uuid4())
@@ -98,7 +99,7 @@ class FakeLinear(FakeAPI):
         if issue is None:
             return _error(400, "Entity not found: Issue", "INVALID_INPUT")
         data = variables.get("input") or {}
-        if data.get("assigneeId") and not self._user(data["assigneeId"]):
+        if data.get("assigneeId") and not self._find_user(data["assigneeId"]):
             return _error(400, "Entity not found: User", "INVALID_INPUT")
         if "stateId" in data and data["stateId"] not in {s["id"] for s in self.states}:
             return _error(400, "Entity not found: WorkflowState", "INVALID_INPUT")
@@ -134,6 +135,13 @@ class FakeLinear(FakeAPI):
         email = str(((where.get("email") or {}).get("eq")) or "").lower()
         return _data({"users": {"nodes": [u for u in self.users if u["email"].lower() == email]}})
 
+    def _user(self, request: Request) -> Answer:
+        """``user(id:)``: Linear answers an unknown id with an ``Entity not found`` error."""
+        user = self._find_user(str(self._vars(request).get("id", "")))
+        if user is None:
+            return _error(200, "Entity not found: User", "INVALID_INPUT")
+        return _data({"user": user})
+
     def _issueLabels(self, request: Request) -> Answer:
         where = self._vars(request).get("filter") or {}
         names = {str(n).lower() for n in ((where.get("name") or {}).get("in") or [])}
@@ -155,7 +163,7 @@ class FakeLinear(FakeAPI):
         issue = self.issues[issue_id]
         return {key: issue[key] for key in ("id", "identifier", "url")}
 
-    def _user(self, user_id: str) -> dict[str, Any] | None:
+    def _find_user(self, user_id: str) -> dict[str, Any] | None:
         return next((u for u in self.users if u["id"] == user_id), None)
 
 

@@ -18,7 +18,7 @@ instead of made twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +39,9 @@ class IssueRef:
     id: str
     key: str
     url: str
+    # False when a create had to leave out the assignee the tracker refused (GitHub's 422,
+    # Jira's 400 on ``assignee``): the issue exists, unassigned, and the channel is told.
+    assigned: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,11 @@ class Tracker(Protocol):
     def set_due(self, ref: IssueRef, due_date: str) -> None: ...
 
     def find_user(self, *, email: str | None, slack_id: str) -> str | None: ...
+
+    def user_email(self, user: str) -> str | None:
+        """The email of a tracker user (login, account ID, user ID), when the tracker shows
+        it: a webhook's assignee often comes without one."""
+        ...
 
 
 Clock = Callable[[], datetime]

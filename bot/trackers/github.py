@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -79,6 +80,7 @@ class GitHubTracker:
             # 422: the login cannot be assigned here. Nothing was created, so sending again
             # without the assignee cannot double the issue.
             created = self._call(lambda: send([]))
+            return replace(self._ref(created.number, created.html_url), assigned=False)
         return self._ref(created.number, created.html_url)
 
     def find_by_marker(self, marker: str) -> IssueRef | None:
@@ -128,6 +130,10 @@ class GitHubTracker:
         """GitHub finds few users by email, so ``GITHUB_USERS`` maps Slack IDs and emails."""
         users = self._settings.github_users
         return users.get(slack_id) or (users.get(email.lower()) if email else None)
+
+    def user_email(self, user: str) -> str | None:
+        """GitHub shows few emails: ``GITHUB_USERS`` is how a login finds its Slack user."""
+        return None
 
     # -- plumbing -----------------------------------------------------------------------
 

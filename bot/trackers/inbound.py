@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.hooks import HOOKS_PREFIX, MALFORMED, UNAUTHORIZED, Answer, Delivery, Hook
+from bot.trackers import TrackerError
 from bot.trackers.jobs import enqueue_notice
 from bot.trackers.sync import decide_inbound, tracker_actor
 from bot.trackers.webhooks import TrackerChange, is_json_object
@@ -113,9 +114,23 @@ def _slack_user(
                 return key
             email = email or key
     if not email:
+        email = _tracker_email(change, deps)
+    if not email:
         return None
     try:
         return str(client.users_lookupByEmail(email=email)["user"]["id"])
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.info("No Slack user for %s's assignee: %s", change.issue_key, exc)
+        return None
+
+
+def _tracker_email(change: TrackerChange, deps: Deps) -> str | None:
+    """The assignee's email as the tracker shows it, when the webhook did not carry it."""
+    tracker = deps.tracker
+    if tracker is None or tracker.kind != change.tracker or not change.assignee:
+        return None
+    try:
+        return tracker.user_email(change.assignee)
+    except TrackerError as exc:
+        log.info("No email for %s's assignee in %s: %s", change.issue_key, tracker.kind, exc)
         return None

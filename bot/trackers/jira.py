@@ -10,6 +10,7 @@ is found by its marker rather than made twice, and a 429's wait goes to the dura
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -102,6 +103,8 @@ class JiraTracker:
             for name in optional:
                 fields.pop(name, None)
             created = self._call(lambda: self.client.create_issue(fields=fields, prefetch=False))
+            if "assignee" in optional:
+                return replace(self._ref(created.key), assigned=False)
         return self._ref(created.key)
 
     def find_by_marker(self, marker: str) -> IssueRef | None:
@@ -172,6 +175,13 @@ class JiraTracker:
             return None
 
         return self._call(look)
+
+    def user_email(self, user: str) -> str | None:
+        """``GET /user?accountId=`` (Cloud) or ``?username=`` (Data Center); Cloud shows the
+        email only when the user's privacy settings allow it."""
+        found = self._call(lambda: self.client.user(user))
+        email = getattr(found, "emailAddress", None)
+        return str(email) if email else None
 
     # -- plumbing -----------------------------------------------------------------------
 

@@ -146,6 +146,11 @@ def _create(job: Job, deps: Deps, client: WebClient) -> None:
                     assignee=account,
                 )
             )
+            if account is not None and not ref.assigned:
+                note = (
+                    f" (unassigned: {DISPLAY_NAMES[tracker.kind]} would not take {account} "
+                    f"as the assignee for <@{item.owner_id}>)"
+                )
     channel = job.notify_channel or incident.channel_id
     where = DISPLAY_NAMES[tracker.kind]
     text = f"🔗 {with_issue(item.short_id, ref)} is in {where}{note}: {item.text}"

@@ -52,6 +52,9 @@ STATES = """query States($filter: WorkflowStateFilter) {
 USERS = """query Users($filter: UserFilter) {
   users(filter: $filter) { nodes { id name email active } }
 }"""
+USER = """query User($id: String!) {
+  user(id: $id) { id name email active }
+}"""
 LABELS = """query Labels($filter: IssueLabelFilter) {
   issueLabels(filter: $filter) { nodes { id name } }
 }"""
@@ -133,6 +136,11 @@ class LinearTracker:
             if user.get("active", True) and str(user.get("email", "")).lower() == email.lower():
                 return str(user["id"])
         return None
+
+    def user_email(self, user: str) -> str | None:
+        found = self._query(USER, {"id": user}).get("user") or {}
+        email = found.get("email") if isinstance(found, dict) else None
+        return str(email) if email else None
 
     # -- plumbing -----------------------------------------------------------------------
 
