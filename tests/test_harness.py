@@ -116,6 +116,16 @@ def test_users_info_for_seeded_and_unknown_user(fake: SlackStandIn, client: WebC
     assert err.value.response["error"] == "user_not_found"
 
 
+def test_users_lookup_by_email_finds_the_profile_address(
+    fake: SlackStandIn, client: WebClient
+) -> None:
+    fake.add_user("U_BOB", "bob", email="Bob@Example.com")
+    assert client.users_lookupByEmail(email="bob@example.com")["user"]["id"] == "U_BOB"
+    with pytest.raises(SlackApiError) as err:
+        client.users_lookupByEmail(email="nobody@example.com")
+    assert err.value.response["error"] == "users_not_found"
+
+
 def test_files_upload_v2_lands_in_uploads(fake: SlackStandIn, client: WebClient) -> None:
     cid = client.conversations_create(name="inc-7")["channel"]["id"]
     resp = client.files_upload_v2(

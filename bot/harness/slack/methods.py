@@ -347,6 +347,15 @@ class WebApi(Workspace):
             user["locale"] = "en-US"
         return {"user": user}
 
+    def _m_users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = str(params.get("email") or "").strip().lower()
+        if not wanted:
+            raise ApiError("invalid_email")
+        for user in self.users.values():
+            if str(user.get("profile", {}).get("email") or "").lower() == wanted:
+                return {"user": json.loads(json.dumps(user))}
+        raise ApiError("users_not_found")  # Slack's own error for an unknown address
+
     def _m_files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
         filename = str(params.get("filename") or "")
         if not filename:
@@ -447,6 +456,7 @@ METHODS: dict[str, Callable[[WebApi, dict[str, Any]], dict[str, Any]]] = {
     "pins.add": WebApi._m_pins_add,
     "pins.remove": WebApi._m_pins_remove,
     "users.info": WebApi._m_users_info,
+    "users.lookupByEmail": WebApi._m_users_lookup_by_email,
     "files.getUploadURLExternal": WebApi._m_files_get_upload_url_external,
     "files.completeUploadExternal": WebApi._m_files_complete_upload_external,
 }
