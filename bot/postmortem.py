@@ -351,10 +351,13 @@ FIELD_SECTIONS = {
 def section_progress(c: DraftContext) -> dict[str, tuple[int, int]]:
     """(fields set, fields in all) of each section filled field by field, so that a partly
     filled one shows as partial in `/postmortem status`, not as empty."""
-    return {
+    progress = {
         title: (sum(1 for name in names if c.fields.get(name)), len(names))
         for title, names in FIELD_SECTIONS.items()
     }
+    if c.extra is not None:  # the three figures the bot computes of the Follow-up Metrics
+        progress["Follow-up Metrics"] = (c.extra.followup.computed, 3)
+    return progress
 
 
 def summary_line(context: DraftContext) -> str:

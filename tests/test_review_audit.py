@@ -65,3 +65,15 @@ def test_approving_another_reviewers_line_by_command_is_refused(slack: SlackDriv
     twice = slack.command("/postmortem", "approve", channel_id=channel, user_id="U_BOB")
     assert "already approved" in reply_text(twice)
     assert review_of(slack, channel).status == "UNDER REVIEW"
+
+
+def test_status_counts_the_follow_up_figures_the_data_gives(slack: SlackDriver) -> None:
+    channel = slack.start_incident()
+    before = reply_text(slack.command("/postmortem", "status", channel_id=channel))
+    assert "⬜ Follow-up Metrics" in before
+    slack.command("/action", "add <@U_BOB|bob> add an alert", channel_id=channel)
+    status = reply_text(slack.command("/postmortem", "status", channel_id=channel))
+    assert "◐ Follow-up Metrics 1/3" in status  # the completion rate; no earlier incidents
+    for title in ("Error Rate Impact", "Relevant Links", "Screenshots", "Customer Updates",
+                  "Review and Approval"):  # fmt: skip
+        assert f"⬜ {title}" in status
