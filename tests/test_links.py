@@ -56,6 +56,13 @@ def rules() -> links.LinkRules:
         ("https://acme.betteruptime.com/incident/123456", "status"),
         ("https://www.githubstatus.com/incidents/x1y2", "status"),
         ("https://acme.betteruptime.com/", "status"),
+        ("https://uptime.betterstack.com/team/12/incidents/345", "status"),
+        ("https://stspg.io/x1y2z3", "status"),  # Statuspage's short links in its e-mails
+        ("https://loki.example.com/explore?orgId=1", "logs"),
+        ("https://gitlab.example.com/acme/checkout/-/commit/9f3e1c2", "code"),
+        ("https://bitbucket.org/acme/checkout/commits/9f3e1c2", "code"),
+        ("https://jira.example.com/browse/OPS-77", "config"),
+        ("https://es.example.com/s/ops/app/dashboards#/view/7adfa750", "dashboard"),
     ],
 )
 def test_each_kind_of_link_lands_in_its_section(
