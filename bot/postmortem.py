@@ -351,10 +351,13 @@ FIELD_SECTIONS = {
 def section_progress(c: DraftContext) -> dict[str, tuple[int, int]]:
     """(fields set, fields in all) of each section filled field by field, so that a partly
     filled one shows as partial in `/postmortem status`, not as empty."""
-    return {
+    progress = {
         title: (sum(1 for name in names if c.fields.get(name)), len(names))
         for title, names in FIELD_SECTIONS.items()
     }
+    if c.extra is not None:  # the three figures the bot computes of the Follow-up Metrics
+        progress["Follow-up Metrics"] = (c.extra.followup.computed, 3)
+    return progress
 
 
 def summary_line(context: DraftContext) -> str:
@@ -380,9 +383,10 @@ def builtin_templates_dir() -> Path:
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
     """A Jinja2 environment whose unknown variables are errors, not blanks; it carries the
     link table of the same folder (``draft_fields.rules_of``)."""
-    folder = Path(templates_dir) if templates_dir else builtin_templates_dir()
+    # A team's folder may hold only its links.toml: the built-in template is then the one.
+    folders = [str(Path(templates_dir))] if templates_dir else []
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.FileSystemLoader([*folders, str(builtin_templates_dir())]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Markdown, not HTML; cells are escaped by table_cell
         keep_trailing_newline=True,

@@ -163,10 +163,12 @@ def from_env(env: Mapping[str, str], *, http: bool = False, port: int | None = N
         )
 
     templates_dir = _optional(env, "TEMPLATES_DIR")
-    if templates_dir is not None and not (Path(templates_dir) / "postmortem.md.j2").is_file():
+    if templates_dir is not None and not any(
+        (Path(templates_dir) / name).is_file() for name in ("postmortem.md.j2", "links.toml")
+    ):  # either may be the team's own; the other is the built-in one
         raise SettingsError(
-            f"TEMPLATES_DIR {templates_dir!r} has no postmortem.md.j2: point it at a folder "
-            "holding that file, or unset it to use the built-in template."
+            f"TEMPLATES_DIR {templates_dir!r} has no postmortem.md.j2 nor links.toml: point "
+            "it at a folder holding either, or unset it to use the built-in ones."
         )
 
     db_path = _optional(env, "DB_PATH") or DEFAULT_DB_PATH

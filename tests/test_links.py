@@ -56,6 +56,13 @@ def rules() -> links.LinkRules:
         ("https://acme.betteruptime.com/incident/123456", "status"),
         ("https://www.githubstatus.com/incidents/x1y2", "status"),
         ("https://acme.betteruptime.com/", "status"),
+        ("https://uptime.betterstack.com/team/12/incidents/345", "status"),
+        ("https://stspg.io/x1y2z3", "status"),  # Statuspage's short links in its e-mails
+        ("https://loki.example.com/explore?orgId=1", "logs"),
+        ("https://gitlab.example.com/acme/checkout/-/commit/9f3e1c2", "code"),
+        ("https://bitbucket.org/acme/checkout/commits/9f3e1c2", "code"),
+        ("https://jira.example.com/browse/OPS-77", "config"),
+        ("https://es.example.com/s/ops/app/dashboards#/view/7adfa750", "dashboard"),
     ],
 )
 def test_each_kind_of_link_lands_in_its_section(
@@ -176,3 +183,38 @@ def test_an_alerts_own_link_is_its_dashboard_whatever_its_host(rules: links.Link
     assert found["dashboard"] == [
         f"{prometheus} (from initial trigger 2026-11-27 14:32 by Alertmanager)"
     ]
+
+
+def test_a_templates_dir_with_only_a_links_table_keeps_the_built_in_template(
+    tmp_path: Path,
+) -> None:
+    from bot import draft_fields, postmortem
+    from bot.settings import SettingsError, from_env
+
+    (tmp_path / "links.toml").write_text(
+        '[rules.our_grafana]\nsection = "dashboard"\nhost = ["metrics.acme.internal"]\n'
+        'path = ["/d/*"]\n',
+        encoding="utf-8",
+    )
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+    settings = from_env({**env, "TEMPLATES_DIR": str(tmp_path)})
+    templates = postmortem.make_environment(settings.templates_dir)
+    entries = [
+        TimelineEntry(1, "INC-1", AT, "note", "see https://metrics.acme.internal/d/api",
+                      "U_BOB", None, "command"),
+    ]  # fmt: skip
+    incident = postmortem.Incident(
+        id="INC-1", title="API down", severity="SEV2", status="investigating",
+        commander_id="U_ALICE", started_at=AT,
+    )  # fmt: skip
+    context = postmortem.build_context(
+        incident=incident, entries=entries, names={"U_BOB": "bob"}, now=AT,
+        extras=draft_fields.Extras(rules=draft_fields.rules_of(templates)),
+    )  # fmt: skip
+    markdown = postmortem.render(templates, context)
+    assert markdown.startswith("# Post-Mortem: INC-1 — API down")
+    assert "- **Alert Dashboard**: https://metrics.acme.internal/d/api (from note" in markdown
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SettingsError, match=r"has no postmortem\.md\.j2 nor links\.toml"):
+        from_env({**env, "TEMPLATES_DIR": str(empty)})

@@ -73,6 +73,24 @@ def test_approving_in_full_makes_it_approved_and_a_change_bumps_the_version() ->
         wf.approve(archived.review, user_id="U_BOB", now=later)
 
 
+def test_asking_again_once_approved_is_a_new_round() -> None:
+    review = requested(("technical", "U_BOB"), ("management", "U_MONA"))
+    review = wf.approve(review, user_id="U_BOB", now=NOW).review
+    approved = wf.approve(review, user_id="U_MONA", now=NOW).review
+    assert approved.version == "1.0"
+    later = NOW + timedelta(days=2)
+    again = wf.request(approved, [], by=AUTHOR, author_id=AUTHOR, now=later)
+    assert again.notify == ["technical", "management"] and again.review.status == wf.UNDER_REVIEW
+    assert all(rev.approved_at is None for rev in again.review.reviewers.values())
+    one = wf.request(approved, [("management", "U_MONA")], by=AUTHOR, author_id=AUTHOR, now=later)
+    assert one.notify == ["management"]
+    assert one.review.reviewers["technical"].approved_at == NOW  # bob was not asked again
+    signed = wf.approve(one.review, user_id="U_MONA", now=later).review
+    assert (signed.status, signed.version) == (wf.APPROVED, "1.1")
+    with pytest.raises(wf.ReviewRefusal, match="Nobody was asked for the Final Approval"):
+        wf.approve(one.review, user_id="U_MONA", now=later, role="final")
+
+
 def test_refusals_leave_nothing_changed() -> None:
     review = requested(("technical", "U_BOB"), ("management", "U_MONA"))
     with pytest.raises(wf.ReviewRefusal, match="not a reviewer"):
@@ -141,6 +159,8 @@ def test_working_days_skip_the_weekend_and_last_change_is_a_person() -> None:
         ("review", "Final <@U_DAN|dan>", (("final", "U_DAN"),)),
         ("review", "", ()),
         ("approve", "", ()),
+        ("approve", "Management", (("management", ""),)),
+        ("approve", "<@U_MONA|mona>", (("", "U_MONA"),)),
         ("archive", "  ", ()),
     ],
 )
@@ -156,7 +176,9 @@ def test_grammar(action: str, args: str, expected: tuple[tuple[str, str], ...]) 
         ("review", "<@U1> <@U2> <@U3> <@U4>", "at most three"),
         ("review", "technical", "Name one person"),
         ("review", "<@U1> <@U1>", "different person"),
-        ("approve", "<@U1>", "takes nothing after it"),
+        ("approve", "<@U1> <@U2>", "takes nothing after it but the line you sign"),
+        ("approve", "everything", "takes nothing after it but the line you sign"),
+        ("archive", "<@U1>", "takes nothing after it"),
     ],
 )
 def test_grammar_refuses_with_one_sentence(action: str, args: str, words: str) -> None:

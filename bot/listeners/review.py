@@ -55,12 +55,35 @@ def handle_command(
             channel_id=command["channel_id"], workspace=workspace, trigger_id=trigger_id,
         )  # fmt: skip
     elif parsed.action == "approve":
-        step = flow.approve(deps, incident, user_id=user_id, trigger_id=trigger_id)
+        role, refusal = _line_named(deps, incident, user_id, parsed.assignments)
+        if refusal:
+            ack(text=refusal)
+            return
+        step = flow.approve(deps, incident, user_id=user_id, role=role, trigger_id=trigger_id)
     else:
         step = flow.archive(deps, incident, user_id=user_id, trigger_id=trigger_id)
     for job_id in step.job_ids:
         promise(context, job_id)
     ack(text=step.text)
+
+
+def _line_named(
+    deps: Deps, incident: Incident, user_id: str, named: tuple[tuple[str, str], ...]
+) -> tuple[str | None, str | None]:
+    """The line `/postmortem approve ROLE|@user` names (None: the caller's own), or why none."""
+    if not named:
+        return None, None
+    role, person = named[0]
+    if role or person == user_id:
+        return role or None, None
+    review = deps.store.reviews.get(incident_id=incident.id)
+    line = review.role_of(person) if review else None
+    if line is None:
+        return None, (
+            f"<@{person}> is not a reviewer of the post-mortem of {incident.id}, and you can "
+            "only approve your own line: `/postmortem approve`."
+        )
+    return line, None
 
 
 def _outsider(

@@ -165,7 +165,8 @@ _ROLE_WORDS = {
 
 @dataclass(frozen=True)
 class ReviewCommand:
-    """``action`` is review, approve or archive; ``assignments`` pairs roles with user IDs."""
+    """``action`` is review, approve or archive; ``assignments`` pairs roles with user IDs
+    (for ``approve``, the one line named: ``(role, "")`` or ``("", user ID)``)."""
 
     action: str
     assignments: tuple[tuple[str, str], ...] = ()
@@ -183,11 +184,19 @@ def _reviewer(word: str) -> str:
 def parse_review(action: str, args: str) -> ReviewCommand:
     """``review <mentions>`` / ``review <role> <mention>`` / ``approve`` / ``archive``."""
     words = args.split()
+    if action == "approve" and len(words) == 1:
+        # `approve management` or `approve @carol`: the line meant, which must be one's own.
+        role = _ROLE_WORDS.get(words[0].lower())
+        if role is not None:
+            return ReviewCommand(action, ((role, ""),))
+        if _REVIEW_MENTION.fullmatch(words[0]):
+            return ReviewCommand(action, (("", _reviewer(words[0])),))
     if action in ("approve", "archive"):
         if words:
+            but = " but the line you sign (technical, management or final)"
             raise UsageError(
-                f"`/postmortem {action}` takes nothing after it: it acts on this channel's "
-                "post-mortem for you."
+                f"`/postmortem {action}` takes nothing after it{but if action == 'approve' else ''}"
+                ": it acts on this channel's post-mortem for you."
             )
         return ReviewCommand(action)
     if action != "review":

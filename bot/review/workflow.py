@@ -94,7 +94,8 @@ def request(
     now: datetime,
 ) -> Outcome:
     """Name reviewers (``[(role, user_id)]``; empty asks the named ones again) and put the
-    post-mortem UNDER REVIEW."""
+    post-mortem UNDER REVIEW. Asking again once it is APPROVED starts a new round: the lines
+    asked are signed afresh, and the next approval is the next version."""
     _refuse_if_archived(review)
     reviewers = dict(review.reviewers)
     for role, user_id in assignments:
@@ -114,6 +115,9 @@ def request(
         raise ReviewRefusal(
             "Name the reviewers: `/postmortem review @tech [@manager] [@director]`."
         )
+    if review.status == APPROVED:  # changed since: those asked sign again, for a new version
+        for role in [role for role, _ in assignments] or list(reviewers):
+            reviewers[role] = replace(reviewers[role], approved_at=None)
     if assignments:
         notify = [role for role, _ in assignments if reviewers[role].approved_at is None]
     else:
@@ -145,6 +149,11 @@ def _reviewer_for(review: Review, user_id: str, role: str | None) -> str:
         raise ReviewRefusal(
             f"You are not a reviewer of the post-mortem of {review.incident_id}: only the people "
             "named by `/postmortem review` approve it or ask for changes."
+        )
+    if role is not None and role != own:  # a line nobody was asked for
+        raise ReviewRefusal(
+            f"Nobody was asked for the {ROLE_LABELS[role]}; yours is the {ROLE_LABELS[own]}: "
+            "`/postmortem approve` signs it."
         )
     return own
 
