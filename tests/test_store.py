@@ -87,10 +87,13 @@ def pin(
     )
 
 
-def unpin(store: Store, *, event_id: str | None, event_ts: str) -> bool:
+def unpin(
+    store: Store, *, event_id: str | None, event_ts: str, incident_id: str | None = None
+) -> bool:
     return store.captures.unpin(
-        event_id=event_id, event_ts=event_ts, source_key="pin:C1:1795789920.000100", now=NOW
-    )
+        event_id=event_id, event_ts=event_ts, source_key="pin:C1:1795789920.000100", now=NOW,
+        incident_id=incident_id,
+    )  # fmt: skip
 
 
 # --- migrations and connection settings -------------------------------------------------------
@@ -421,17 +424,13 @@ def test_older_pin_arriving_after_a_newer_unpin_does_not_restore(
     assert live(store, incident) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG Store.captures.unpin/pin: a pin_removed that arrives before its (older) "
-    "pin_added leaves no trace, so the late pin_added then creates a live entry for a message "
-    "that is no longer pinned, though captures.pin promises an older event never undoes a newer "
-    "one",
-)
 def test_unpin_arriving_before_its_older_pin_wins(store: Store, incident: Incident) -> None:
-    unpin(store, event_id="Ev2", event_ts="1795790200.000100")
-    pin(store, incident.id, event_id="Ev1", event_ts="1795790100.000100")
+    unpin(store, event_id="Ev2", event_ts="1795790200.000100", incident_id=incident.id)
+    assert pin(store, incident.id, event_id="Ev1", event_ts="1795790100.000100") is None
     assert live(store, incident) == []
+    # A pin newer than that unpin is a real re-pin: it is recorded.
+    assert pin(store, incident.id, event_id="Ev3", event_ts="1795790300.000100") is not None
+    assert len(live(store, incident)) == 1
 
 
 # --- events and users -------------------------------------------------------------------------

@@ -257,6 +257,29 @@ def test_a_pinned_file_records_its_title_and_permalink(slack: SlackDriver) -> No
     assert entry.permalink == "https://example.slack.com/files/U_ALICE/F0DASH/error-rate.png"
 
 
+def test_a_file_unpinned_before_its_older_pin_arrives_stays_off_the_timeline(
+    slack: SlackDriver,
+) -> None:
+    channel_id = slack.start_incident()
+    shape = dict(
+        user="U_ALICE", file_id="F0DASH", title="error-rate.png", created=1795789100,
+        permalink="https://example.slack.com/files/U_ALICE/F0DASH/error-rate.png",
+    )  # fmt: skip
+    file_pin = wire.pin_added_file(channel_id, event_ts="1795789300.000100", **shape)
+    # Slack does not order events: the unpin (same item, newer) can come first.
+    file_unpin = {
+        **wire.pin_added_file(channel_id, event_ts="1795789400.000100", **shape),
+        "type": "pin_removed",
+        "pin_count": 0,
+        "has_pins": False,
+    }
+    assert slack.event(file_unpin).status == 200
+    assert slack.event(file_pin).status == 200
+    incident = slack.store.incidents.for_channel(channel_id=channel_id)
+    assert incident is not None
+    assert typed(slack.store.timeline.for_incident(incident_id=incident.id)) == []
+
+
 def test_postmortem_file_uploads_the_filled_template(slack: SlackDriver, store: Store) -> None:
     channel_id = slack.start_incident()
     slack.command("/timeline", "14:05 UTC trigger error rate alert", channel_id=channel_id)

@@ -87,11 +87,13 @@ def handle_pin_removed(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
             now=deps.clock(),
         )
         return
+    incident = deps.store.incidents.for_channel(channel_id=channel_id)
     deps.store.captures.unpin(
         event_id=body.get("event_id"),
         event_ts=event_ts,
         source_key=item.source_key,
         now=deps.clock(),
+        incident_id=incident.id if incident is not None else None,
     )
 
 

@@ -177,6 +177,8 @@ class Captures(Repository):
             if not events.claim(db, event_id=event_id, now=now):
                 return None
             existing = entry_by_key(db, source_key)
+            if existing is None and _unpinned_later(db, source_key, event_ts):
+                return None  # its unpin, newer, arrived first: the file is no longer pinned
             if existing is not None:
                 if existing["removed_at"] is None or _newer(existing, event_ts) is False:
                     return None
@@ -193,12 +195,28 @@ class Captures(Repository):
             )  # fmt: skip
         return entry_from_row(row)
 
-    def unpin(self, *, event_id: str | None, event_ts: str, source_key: str, now: datetime) -> bool:
-        """Mark a pinned entry removed; False if the event was seen or nothing changed."""
+    def unpin(
+        self,
+        *,
+        event_id: str | None,
+        event_ts: str,
+        source_key: str,
+        now: datetime,
+        incident_id: str | None = None,
+    ) -> bool:
+        """Mark a pinned entry removed; False if the event was seen or nothing changed.
+
+        An unpin that arrives before its pin (Slack does not order events) is remembered, with
+        the incident it belongs to, so that the older pin arriving late stays undone."""
         with self.db.write() as db:
             if not events.claim(db, event_id=event_id, now=now):
                 return False
             existing = entry_by_key(db, source_key)
+            if existing is None and incident_id is not None:
+                if _captured_row(db, source_key) is None:
+                    _new_captured_row(db, source_key, incident_id, now)
+                _set_capture(db, source_key, "pin", False, event_ts, now)
+                return False
             if existing is None or existing["removed_at"] is not None:
                 return False
             if _newer(existing, event_ts) is False:
@@ -329,6 +347,16 @@ def _sync_entry(db: Database, source_key: str, now: datetime) -> None:
             "AND removed_at IS NULL",
             [to_db_time(now), source_key],
         )
+
+
+def _unpinned_later(db: Database, source_key: str, event_ts: str) -> bool:
+    """Whether an unpin newer than ``event_ts`` was remembered for a pin not yet recorded."""
+    row = first(
+        db,
+        "SELECT event_ts FROM message_captures WHERE source_key = ? AND via = 'pin' AND held = 0",
+        [source_key],
+    )
+    return row is not None and _later(row["event_ts"], event_ts)
 
 
 def _later(ts: str | None, than: str | None) -> bool:
