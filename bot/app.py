@@ -97,10 +97,27 @@ def create_app(
     return app
 
 
+class SharedPool:
+    """Bolt's listener pool in the context, for ``jobs.run_after_ack``. Bolt deep-copies the
+    context for lazy listeners; a pool cannot be copied (Bolt would log a warning on every such
+    request and drop it), so the copy shares this one, as ``Deps`` does."""
+
+    def __init__(self, pool: Executor) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedPool:
+        return self
+
+
 def _inject(deps: Deps, pool: Executor) -> Callable[..., Any]:
+    shared = SharedPool(pool)
+
     def inject_deps(context: dict[str, Any], next: Callable[[], Any]) -> Any:
         context["deps"] = deps
-        context["after_ack_pool"] = pool  # for jobs.run_after_ack: Bolt's listener pool
+        context["after_ack_pool"] = shared  # for jobs.run_after_ack: Bolt's listener pool
         return next()
 
     return inject_deps

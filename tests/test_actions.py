@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot import actions
-from bot.harness import wire
+from bot.app import create_app, make_client
+from bot.deps import Deps
+from bot.harness import SlackStandIn, wire
 from bot.parsing import UsageError
-from tests.conftest import FakeClock, SlackDriver, reply_text, wait_until
+from bot.store import Store
+from tests.conftest import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeClock,
+    SlackDriver,
+    reply_text,
+    wait_until,
+)
 
 # The clock starts on Friday 2026-11-27 at 14:32 UTC: 15:32 in Berlin, 09:32 in New York.
 
@@ -373,3 +385,61 @@ def test_nudge_buttons_mark_done_snooze_and_answer_for_closed_items(
     )
     wait_until(lambda: len(slack.fake.calls_to("chat.update")) >= 4)
     assert "no longer exists" in slack.fake.calls_to("chat.update")[-1].params["text"]
+
+
+class HeldBack(ThreadPoolExecutor):
+    """A listener pool that keeps the work it is given until released: what the ack wrote is
+    then all there is, as after a crash right after the ack."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.gate = threading.Event()
+        self.gate.set()  # until the test holds it back
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        def held() -> Any:
+            self.gate.wait(10)
+            return fn(*args, **kwargs)
+
+        return super().submit(held)
+
+
+def test_mark_done_writes_its_channel_line_with_the_change_before_the_ack(
+    deps: Deps, fake_slack: SlackStandIn, store: Store
+) -> None:
+    pool = HeldBack()
+    app = create_app(
+        deps, client=make_client(BOT_TOKEN, fake_slack.base_url),
+        signing_secret=SIGNING_SECRET, listener_executor=pool,
+    )  # fmt: skip
+    slack = SlackDriver(app=app, signing_secret=SIGNING_SECRET, fake=fake_slack, store=store)
+    try:
+        channel = slack.start_incident()
+        slack.command("/action", "add <@U_BOB> one", channel_id=channel)
+        (one,) = items(slack, channel)
+        fake_slack.add_channel("bob-dm", channel_id="DBOB")
+        dm_ts = str(app.client.chat_postMessage(channel="DBOB", text="overdue")["ts"])
+        wait_until(lambda: all(r["state"] == "done" for r in store.jobs.with_kind(kind="reply")))
+        pool.gate.clear()  # from now on, nothing after the ack runs
+        clicked = slack.dispatch(block_actions("nudge_mark_done", str(one.id), message_ts=dm_ts))
+        assert clicked.status == 200
+        lines = [
+            json.loads(row["payload"]).get("text", "")
+            for row in store.jobs.with_kind(kind="reply")
+            if row["state"] == "pending"
+        ]
+        assert any("AI-1" in line and "done" in line for line in lines), lines
+    finally:
+        pool.gate.set()
+        pool.shutdown(wait=True)
+
+
+def test_a_request_with_lazy_listeners_logs_no_context_copy_warning(
+    slack: SlackDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = slack.start_incident()
+    with caplog.at_level("WARNING"):
+        slack.command("/action", "add <@U_BOB> one", channel_id=channel)
+        wait_until(lambda: bool(slack.fake.calls_to("chat.postMessage")))
+    # Bolt deep-copies the context for lazy listeners and warns for what it cannot copy.
+    assert not [r for r in caplog.records if "deep-copy" in r.getMessage()]

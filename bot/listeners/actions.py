@@ -259,26 +259,31 @@ def handle_nudge_button(
         ack()
         return
     change = actions.plan_nudge_click(item, snooze=snooze, user_id=user_id, now=now)
-    applied = item is not None and _apply(item.id, change, user_id, now, deps, context)
-    if applied and item is not None and change.fields.get("status") == "done":
-        # The team hears it in the incident's channel, as with `/action done`.
-        context["done_announcement"] = (item.incident_id, actions.done_text(item, user_id))
+    with deps.store.transaction():  # the change and its channel line, or neither
+        applied = item is not None and _apply(item.id, change, user_id, now, deps, context)
+        if applied and item is not None and change.fields.get("status") == "done":
+            # The team hears it in the incident's channel, as with `/action done`.
+            _announce_done(item, incident, actions.done_text(item, user_id), now, deps, context)
     context["button_outcome"] = (item, change.message)
     ack()
 
 
-def announce_done(context: BoltContext, client: WebClient, deps: Deps) -> None:
-    """After **Mark done** in a nudge DM: say so in the incident's channel."""
-    incident_id, text = context.get("done_announcement") or (None, None)
-    incident = deps.store.incidents.get(incident_id=incident_id) if incident_id else None
-    if incident is None or incident.channel_id is None or text is None:
+def _announce_done(
+    item: ActionItem,
+    incident: Incident | None,
+    text: str,
+    now: datetime,
+    deps: Deps,
+    context: BoltContext,
+) -> None:
+    """Promise the channel line that follows **Mark done** in a nudge DM."""
+    if incident is None or incident.channel_id is None:
         return
-    now = deps.clock()
     job_id = replies.add_reply(
-        deps.store, key=f"reply:done:{incident_id}:{now.isoformat()}:{text}"[:200],
+        deps.store, key=f"reply:done:{item.id}:{now.isoformat()}"[:200],
         channel=incident.channel_id, text=text, now=now,
     )  # fmt: skip
-    deps.jobs.run(job_id, deps=deps, client=client)
+    promise(context, job_id)
 
 
 def update_nudge_message(
@@ -309,5 +314,5 @@ def register(app: App) -> None:
     app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[run_promised])
     for action_id in blocks.NUDGE_ACTIONS:
         app.action(action_id)(
-            ack=handle_nudge_button, lazy=[update_nudge_message, announce_done, run_promised]
+            ack=handle_nudge_button, lazy=[update_nudge_message, run_promised]
         )
