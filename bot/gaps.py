@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import re
 
-# The judgement sections: written by people, by design.
-JUDGEMENT = frozenset(
-    {
-        "Primary Root Cause",
-        "Contributing Factors",
-        "What Went Well",
-        "What Could Be Improved",
-        "Technical Lessons",
-        "Process Lessons",
-        "Organizational Lessons",
-    }
-)
+from bot.postmortem import ALWAYS_TO_FILL
+
+# The judgement sections: written by people, by design (the draft's own list).
+JUDGEMENT = frozenset(ALWAYS_TO_FILL)
 
 _PLACEHOLDER = re.compile(
     r"\[(?! \]|x\])[^\]]+\]|\bX%|\bXms\b|\bX minutes\b|\bX users\b|\$X\b|@username\b"
