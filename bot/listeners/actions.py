@@ -313,6 +313,4 @@ def register(app: App) -> None:
     app.command("/action")(ack=handle_action, lazy=[after_ack])
     app.view(blocks.ADD_MODAL)(ack=handle_modal_submission, lazy=[run_promised])
     for action_id in blocks.NUDGE_ACTIONS:
-        app.action(action_id)(
-            ack=handle_nudge_button, lazy=[update_nudge_message, run_promised]
-        )
+        app.action(action_id)(ack=handle_nudge_button, lazy=[update_nudge_message, run_promised])
