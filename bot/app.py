@@ -89,9 +89,8 @@ def create_app(
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-lazy"),
         **bolt_kwargs,
     )
-    app.use(_require_command_user)
-    app.use(_inject(deps, app.listener_runner.listener_executor))
-    app.use(_skip_redelivered_events)
+    # One middleware, not three: Bolt builds each one's arguments on every request.
+    app.use(_per_request(deps, app.listener_runner.listener_executor))
     app.error(_on_error)
     listeners.register(app)
     return app
@@ -112,22 +111,28 @@ class SharedPool:
         return self
 
 
-def _inject(deps: Deps, pool: Executor) -> Callable[..., Any]:
+def _per_request(deps: Deps, pool: Executor) -> Callable[..., Any]:
+    """Refuse a slash command without its user, inject the dependencies, and answer a
+    redelivered event at once, in that order."""
+
     shared = SharedPool(pool)
 
-    def inject_deps(context: dict[str, Any], next: Callable[[], Any]) -> Any:
+    def per_request(body: dict[str, Any], context: dict[str, Any], next: Callable[[], Any]) -> Any:
+        refused = _require_command_user(body)
+        if refused is not None:
+            return refused
         context["deps"] = deps
         context["after_ack_pool"] = shared  # for jobs.run_after_ack: Bolt's listener pool
-        return next()
+        return _skip_redelivered_events(body, deps, next)
 
-    return inject_deps
+    return per_request
 
 
-def _require_command_user(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+def _require_command_user(body: dict[str, Any]) -> BoltResponse | None:
     """A slash command always names who ran it; one that does not is not from Slack."""
     if "command" in body and not body.get("user_id"):
         return BoltResponse(status=400, body="A slash command needs a user_id.")
-    return next()
+    return None
 
 
 # Events whose listeners claim the ``event_id`` in the transaction that records them (or
@@ -137,14 +142,12 @@ CLAIMED_IN_TRANSACTION = frozenset(
 )
 
 
-def _skip_redelivered_events(
-    body: dict[str, Any], context: dict[str, Any], next: Callable[[], Any]
-) -> Any:
+def _skip_redelivered_events(body: dict[str, Any], deps: Deps, next: Callable[[], Any]) -> Any:
     """An ``event_id`` already processed gets a plain 200, so Slack stops retrying it."""
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if event_id and (body.get("event") or {}).get("type") in CLAIMED_IN_TRANSACTION:
         return next()
-    if event_id and context["deps"].store.events.seen(event_id=event_id):
+    if event_id and deps.store.events.seen(event_id=event_id):
         log.info("Ignoring redelivered event %s", event_id)
         return BoltResponse(status=200, body="")
     return next()

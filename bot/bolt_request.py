@@ -46,10 +46,26 @@ def parse_form_body(raw: str, content_type: str | None) -> dict[str, Any] | None
     return params
 
 
-class FormSafeBoltRequest(BoltRequest):
-    """A ``BoltRequest`` whose form body is read as a form (see the module's docstring)."""
+# Where ``server.make_wsgi_app`` leaves the body ``http_guard`` parsed (WSGI environ key).
+PARSED_BODY = "incident_bot.parsed_body"
 
-    def __init__(self, **kwargs: Any) -> None:
+
+class FormSafeBoltRequest(BoltRequest):
+    """A ``BoltRequest`` whose form body is read as a form (see the module's docstring).
+
+    ``parsed``: the body as ``http_guard.admit`` already parsed it from ``body`` (the raw
+    text, still what Bolt's signature check reads); it is used as is instead of parsing the
+    same bytes again, once by Bolt and once here.
+    """
+
+    def __init__(self, *, parsed: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if parsed is not None and kwargs.get("mode", "http") == "http":
+            raw = kwargs.pop("body")
+            super().__init__(body="", **kwargs)  # nothing to parse: Bolt's parse is skipped
+            self.raw_body = raw
+            self.body = parsed
+            self.context = build_context(BoltContext(kwargs.get("context") or {}), parsed)
+            return
         super().__init__(**kwargs)
         if self.mode != "http":
             return
@@ -77,6 +93,9 @@ class FormSafeRequestHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         return self.app.dispatch(
             FormSafeBoltRequest(
-                body=request.get_body(), query=request.query_string, headers=request.get_headers()
+                body=request.get_body(),
+                query=request.query_string,
+                headers=request.get_headers(),
+                parsed=request.environ.get(PARSED_BODY),
             )
         )

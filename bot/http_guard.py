@@ -49,31 +49,46 @@ def check(
 ) -> Refusal | None:
     """Why this request must not reach Bolt, or None when it may. ``headers`` are WSGI's
     ``HTTP_…`` keys or plain names, as long as they are looked up by the names below."""
+    refusal, _ = admit(body, headers, signing_secret=signing_secret, content_type=content_type)
+    return refusal
+
+
+def admit(
+    body: bytes, headers: Mapping[str, str], *, signing_secret: str, content_type: str
+) -> tuple[Refusal | None, dict[str, Any] | None]:
+    """As :func:`check`, and the body as parsed for that check when it may reach Bolt: what
+    Bolt would parse from it (a form's fields, an interaction's payload, an event's JSON), so
+    that it is parsed once and the body checked is the body dispatched."""
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
     if not _ASCII_DIGITS.fullmatch(timestamp) or not signature.isascii():
-        return UNSIGNED
+        return UNSIGNED, None
     if not SignatureVerifier(signing_secret).is_valid(body, timestamp, signature):
-        return UNSIGNED
-    return None if _shaped_as_slack_sends(body, content_type) else MALFORMED
+        return UNSIGNED, None
+    parsed = _shaped_as_slack_sends(body, content_type)
+    return (None, parsed) if parsed is not None else (MALFORMED, None)
 
 
-def _shaped_as_slack_sends(body: bytes, content_type: str) -> bool:
+def _shaped_as_slack_sends(body: bytes, content_type: str) -> dict[str, Any] | None:
+    """The parsed body if it is shaped as Slack sends it, else None."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        return None
     if content_type.split(";")[0].strip().lower() == "application/json":
-        return _event_shaped(_json_object(text))
-    form = parse_qs(text, keep_blank_values=True)
+        event = _json_object(text)
+        return event if _event_shaped(event) else None
+    # The last value of a repeated field, as Bolt's dict(parse_qsl(...)) reads it.
+    form = {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
     if "payload" not in form:
         # A slash command (every field is text, and Bolt reads it as such) or Slack's check
         # of the command URL; a form that is neither is not from Slack.
-        return "command" in form or "ssl_check" in form
-    payload = _json_object(form["payload"][0])
-    return payload is not None and all(
+        return form if "command" in form or "ssl_check" in form else None
+    payload = _json_object(form["payload"])
+    shaped = payload is not None and all(
         isinstance(payload[key], shape) for key, shape in _PAYLOAD_SHAPES.items() if key in payload
     )
+    return payload if shaped else None
 
 
 def _event_shaped(body: dict[str, Any] | None) -> bool:

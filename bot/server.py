@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot import http_guard
-from bot.bolt_request import FormSafeRequestHandler
+from bot.bolt_request import PARSED_BODY, FormSafeRequestHandler
 from bot.health import HealthCheck
 from bot.hooks import HOOKS_PREFIX
 from bot.store import Store
@@ -53,7 +53,7 @@ def make_wsgi_app(
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", {"error": "use POST"})
             body = _read_body(environ)
-            refusal = http_guard.check(
+            refusal, parsed = http_guard.admit(
                 body,
                 {
                     "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
@@ -64,6 +64,7 @@ def make_wsgi_app(
             )
             if refusal is not None:
                 return _plain(start_response, refusal.status, {"error": refusal.error})
+            environ[PARSED_BODY] = parsed  # parsed once, for Bolt too (bolt_request)
             return slack(environ, start_response)
         if hooks is not None and path.startswith(HOOKS_PREFIX):
             return hooks(environ, start_response)

@@ -166,9 +166,10 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> N
 
 
 def register(app: App) -> None:
+    # Most frequent first (see bot/listeners/__init__.py): messages, reactions, the shortcut.
+    app.event("message")(handle_message)
+    app.event("reaction_added")(ack=handle_reaction_added, lazy=[run_promised])
+    app.event("reaction_removed")(handle_reaction_removed)
     app.message_shortcut(SHORTCUT)(
         ack=handle_add_to_timeline, lazy=[reply_to_shortcut, run_promised]
     )
-    app.event("reaction_added")(ack=handle_reaction_added, lazy=[run_promised])
-    app.event("reaction_removed")(handle_reaction_removed)
-    app.event("message")(handle_message)

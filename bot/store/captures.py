@@ -63,8 +63,11 @@ class Captures(Repository):
             message = _apply(db, capture, held=True)
             if message is None:
                 return False
-            _fill_entry(db, message, capture["now"], capture)
-            _sync_entry(db, capture["source_key"], capture["now"])
+            if _fill_entry(db, message, capture["now"], capture) != "inserted":
+                # This capture now holds the undeleted message, so it is live: no need to
+                # read that again (_sync_entry), only to undo an earlier removal. A new
+                # entry was inserted live.
+                _restore_entry(db, capture["source_key"])
         return True
 
     def release(self, **capture: Unpack[Capture]) -> bool:
@@ -235,12 +238,13 @@ def _apply(db: Database, capture: Capture, *, held: bool) -> dict[str, Any] | No
     if not events.claim(db, event_id=capture["event_id"], now=now):
         return None
     message = _captured_row(db, source_key)
+    new = message is None
     if message is None:
         # A release is remembered too, so that its capture arriving late stays undone.
         message = _new_captured_row(db, source_key, capture["incident_id"], now)
     elif held and message["deleted_at"] is not None:
         return None
-    if not _set_capture(db, source_key, capture["via"], held, capture["event_ts"], now):
+    if not _set_capture(db, source_key, capture["via"], held, capture["event_ts"], now, new=new):
         return None
     return message
 
@@ -283,17 +287,26 @@ def _set_version(db: Database, source_key: str, version_ts: str | None) -> None:
 
 
 def _set_capture(
-    db: Database, source_key: str, via: str, held: bool, event_ts: str | None, now: datetime
+    db: Database,
+    source_key: str,
+    via: str,
+    held: bool,
+    event_ts: str | None,
+    now: datetime,
+    *,
+    new: bool = False,
 ) -> bool:
-    """Hold or release; False, changing nothing, for an event older than the last one."""
-    row = first(
-        db,
-        "SELECT event_ts FROM message_captures WHERE source_key = ? AND via = ?",
-        [source_key, via],
-    )
-    last = row["event_ts"] if row else None
-    if event_ts and last and _later(last, event_ts):
-        return False
+    """Hold or release; False, changing nothing, for an event older than the last one.
+    ``new``: the message's row was inserted just now, so it has no capture to compare with
+    (``message_captures`` references ``captured_messages``)."""
+    if not new:
+        row = db.execute(
+            "SELECT event_ts FROM message_captures WHERE source_key = ? AND via = ?",
+            [source_key, via],
+        ).fetchone()
+        last = row[0] if row else None
+        if event_ts and last and _later(last, event_ts):
+            return False
     db.execute(
         "INSERT INTO message_captures (source_key, via, held, event_ts, changed_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_key, via) DO UPDATE SET "
@@ -304,43 +317,51 @@ def _set_capture(
     return True
 
 
-def _fill_entry(db: Database, message: dict[str, Any], now: datetime, content: Content) -> None:
+def _fill_entry(
+    db: Database, message: dict[str, Any], now: datetime, content: Content
+) -> str | None:
     """Create the message's entry from its content, or add what it lacks: a permalink,
-    or the text of a newer version."""
+    or the text of a newer version. ``"inserted"`` when it created the entry."""
     source_key = message["source_key"]
     at, text, version_ts = content.get("at"), content.get("text"), content.get("version_ts")
     permalink = content.get("permalink")
     entry = entry_by_key(db, source_key)
     if entry is None:
         if at is None or text is None:
-            return
+            return None
         insert_entry(
             db, incident_id=message["incident_id"], at=at, kind="pin", text=text,
             actor_id=content.get("actor_id"), actor_name=content.get("actor_name"),
             source=content.get("source", "pin"), source_key=source_key, permalink=permalink,
             now=now,
         )  # fmt: skip
-    else:
-        if permalink and not entry["permalink"]:
-            db.execute(
-                "UPDATE timeline_entries SET permalink = ? WHERE id = ?",
-                [permalink, entry["id"]],
-            )
-        if text is None or not _later(version_ts, message["version_ts"]):
-            return
-        db.execute("UPDATE timeline_entries SET text = ? WHERE id = ?", [text, entry["id"]])
+        _set_version(db, source_key, version_ts)
+        return "inserted"
+    if permalink and not entry["permalink"]:
+        db.execute(
+            "UPDATE timeline_entries SET permalink = ? WHERE id = ?", [permalink, entry["id"]]
+        )
+    if text is None or not _later(version_ts, message["version_ts"]):
+        return None
+    db.execute("UPDATE timeline_entries SET text = ? WHERE id = ?", [text, entry["id"]])
     _set_version(db, source_key, version_ts)
+    return None
+
+
+def _restore_entry(db: Database, source_key: str) -> None:
+    """The held message's entry is live again (if it was removed)."""
+    db.execute(
+        "UPDATE timeline_entries SET removed_at = NULL WHERE source_key = ? "
+        "AND removed_at IS NOT NULL",
+        [source_key],
+    )
 
 
 def _sync_entry(db: Database, source_key: str, now: datetime) -> None:
     """Live while a capture holds the message and it is not deleted; removed otherwise."""
     live = db.execute("SELECT 1 FROM captured_messages m WHERE " + LIVE, [source_key]).fetchone()
     if live is not None:
-        db.execute(
-            "UPDATE timeline_entries SET removed_at = NULL WHERE source_key = ? "
-            "AND removed_at IS NOT NULL",
-            [source_key],
-        )
+        _restore_entry(db, source_key)
     else:
         db.execute(
             "UPDATE timeline_entries SET removed_at = ? WHERE source_key = ? "

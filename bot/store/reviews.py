@@ -128,6 +128,8 @@ class Reviews(Repository):
         self, *, source_key: str, incident_id: str, images: list[tuple[str, str]]
     ) -> None:
         """Remember the images (title, permalink) a pinned message carries."""
+        if not images:
+            return  # most pins: not even a savepoint
         with self.db.write() as db:
             for title, permalink in images:
                 db["pinned_images"].upsert(
