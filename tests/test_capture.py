@@ -23,6 +23,7 @@ from bot.parsing import (
     pushpin_target,
 )
 from bot.store import Store
+from bot.store.timeline import insert_entry
 from tests.conftest import SlackDriver, reply_text, typed, wait_until
 
 INCIDENT_ID = "INCIDENT-20261127-1432"
@@ -474,12 +475,15 @@ def test_migration_0004_turns_recorded_pins_into_captures(tmp_path: Path) -> Non
         incident, _ = old.incidents.create(
             title="t", severity="SEV3", commander_id="U1", started_at=NOW
         )
-        for ts, event_ts in (("1795789200.000100", "1795789250.0"), (TS, "1795789260.0")):
-            old.captures.pin(
-                event_id=None, event_ts=event_ts, incident_id=incident.id,
-                source_key=f"pin:C1:{ts}", at=AT, text=f"pinned {ts}", actor_id="U2",
-                actor_name=None, source="pin", permalink=None, now=NOW,
-            )  # fmt: skip
+        # Pinned rows as the code of that time wrote them (today's pin() reads tables that
+        # 0004 creates), then one of them unpinned.
+        with old.connections.write() as db:
+            for ts, event_ts in (("1795789200.000100", "1795789250.0"), (TS, "1795789260.0")):
+                insert_entry(
+                    db, incident_id=incident.id, at=AT, kind="pin", text=f"pinned {ts}",
+                    actor_id="U2", source="pin", source_key=f"pin:C1:{ts}",
+                    source_event_ts=event_ts, now=NOW,
+                )  # fmt: skip
         old.captures.unpin(
             event_id=None, event_ts="1795789300.0", source_key=f"pin:C1:{TS}", now=NOW
         )
