@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,12 +50,10 @@ def is_echo(answer: str) -> bool:
 # --- group commit --------------------------------------------------------------------------
 
 
-def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_ack(
-    slack: SlackDriver, store: Store
-) -> None:
-    channel = slack.start_incident()
-    writer = store.connections
-    assert writer.current().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+@contextlib.contextmanager
+def writer_held(store: Store) -> Iterator[Callable[[], None]]:
+    """Hold the store's writer in an open transaction, so that writers queue behind it; yield
+    the function that lets it commit. On leaving, the holder has finished."""
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_writer() -> None:
@@ -65,8 +63,20 @@ def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_a
 
     blocker = threading.Thread(target=hold_the_writer)
     blocker.start()
-    holding.wait(5)
-    before = writer.commits
+    assert holding.wait(5), "the writer could not be held"
+    try:
+        yield release.set
+    finally:
+        release.set()
+        blocker.join(10)
+
+
+def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_ack(
+    slack: SlackDriver, store: Store
+) -> None:
+    channel = slack.start_incident()
+    writer = store.connections
+    assert writer.current().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     seen_at_ack: dict[str, bool] = {}
 
     def send(n: int) -> None:
@@ -74,13 +84,15 @@ def test_eight_concurrent_entries_share_commits_and_each_is_durable_before_its_a
         assert response.status == 200 and reply_text(response) == ""
         seen_at_ack[f"entry-{n}"] = committed(store.path, f"entry-{n}")
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: writer._waiting == 8, 5)  # all eight queued behind the held writer
-    release.set()
-    for thread in [*threads, blocker]:
-        thread.join(10)
+    with writer_held(store) as release:
+        before = writer.commits
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: writer._waiting == 8, 5)  # all eight queued behind the held writer
+        release()
+        for thread in threads:
+            thread.join(10)
     assert seen_at_ack == {f"entry-{n}": True for n in range(8)}
     assert writer.commits - before < 8
     assert writer._writer().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -98,16 +110,6 @@ def test_eight_echoed_entries_share_commits_counted_by_sqlite_itself(
     assert store.users.cached(user_id="U_ALICE") is not None
     statements: list[str] = []
     store.connections._writer().conn.set_trace_callback(statements.append)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_writer() -> None:
-        with store.transaction():
-            holding.set()
-            release.wait(10)
-
-    blocker = threading.Thread(target=hold_the_writer)
-    blocker.start()
-    holding.wait(5)
     acked: dict[str, tuple[bool, str]] = {}
 
     def send(n: int) -> None:
@@ -116,13 +118,14 @@ def test_eight_echoed_entries_share_commits_counted_by_sqlite_itself(
         assert response.status == 200 and body.get("response_type") == "in_channel"
         acked[f"echoed-{n}"] = (committed(store.path, f"echoed-{n}"), str(body.get("text")))
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: store.connections._waiting >= 8, 5)
-    release.set()
-    for thread in [*threads, blocker]:
-        thread.join(10)
+    with writer_held(store) as release:
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: store.connections._waiting >= 8, 5)
+        release()
+        for thread in threads:
+            thread.join(10)
     store.connections._writer().conn.set_trace_callback(None)
     assert {text: seen for text, (seen, _) in acked.items()} == {
         f"echoed-{n}": True for n in range(8)
